@@ -1,0 +1,1 @@
+from . import backbones, decode_heads  # noqa: F401  (registration)

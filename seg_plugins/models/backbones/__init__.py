@@ -1,0 +1,3 @@
+from .seed_unet import SeedUNet
+
+__all__ = ['SeedUNet']

@@ -1,0 +1,78 @@
+"""Config set-up shared by ``tools/train.py`` and ``tools/test.py``.
+
+Upstream's tools assume CUDA for distributed runs: mmengine's ``init_dist``
+calls ``torch.cuda.set_device`` and its runner wraps the model in DDP with
+``device_ids=[LOCAL_RANK]``, both of which fail on a CPU-only machine. The
+helpers here make the same configs run there (gloo, no device ids) and leave
+GPU runs exactly as upstream does them.
+"""
+import os
+import os.path as osp
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config, ConfigDict
+
+
+def load_config(config: str, cfg_options=None, work_dir=None,
+                launcher: str = 'none') -> Config:
+    """Read ``config``, apply ``--cfg-options`` and pick the work dir the way
+    mmseg's and mmdet's tools do (``./work_dirs/<config name>``)."""
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def setup_device(cfg: Config) -> None:
+    """Adapt ``cfg`` to a machine without CUDA; a no-op where CUDA exists.
+
+    On CPU: gloo instead of nccl, DDP without ``device_ids``, and the process
+    group initialised here (from torchrun's or slurm's environment) so that
+    mmengine does not call ``torch.cuda.set_device``.
+    """
+    if torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', ConfigDict())
+    env_cfg.setdefault('dist_cfg', ConfigDict())['backend'] = 'gloo'
+    if cfg.launcher == 'none':
+        return
+    wrapper = cfg.get('model_wrapper_cfg', None) or ConfigDict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None  # DDP refuses device ids for CPU modules
+    cfg.model_wrapper_cfg = wrapper
+    if cfg.launcher == 'slurm':
+        os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+        os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+        os.environ.setdefault('LOCAL_RANK', os.environ['SLURM_LOCALID'])
+        os.environ.setdefault('MASTER_PORT', '29500')
+        os.environ.setdefault('MASTER_ADDR', '127.0.0.1')
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend='gloo')
+
+
+def default_scope(cfg: Config) -> str:
+    """'mmseg' or 'mmdet', from the config's ``default_scope``."""
+    scope = cfg.get('default_scope', 'mmseg')
+    if scope not in ('mmseg', 'mmdet'):
+        raise ValueError(f"default_scope must be 'mmseg' or 'mmdet', got "
+                         f'{scope!r} in {cfg.filename}')
+    return scope
+
+
+def build_runner(cfg: Config):
+    """Build the runner named by ``runner_type`` (mmengine ``Runner`` by
+    default), as upstream's tools do."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)

@@ -1,0 +1,103 @@
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from seg_plugins.models.backbones import SeedUNet
+
+
+# The document's network (seed 000 §1.1), verbatim in structure, as the
+# reference for parameter parity.
+class DocConvBlock(nn.Module):
+
+    def __init__(self, c_in, c_out):
+        super().__init__()
+        self.layer = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, 1, 1, padding_mode='reflect',
+                      bias=False), nn.BatchNorm2d(c_out), nn.Dropout2d(0.3),
+            nn.LeakyReLU(),
+            nn.Conv2d(c_out, c_out, 3, 1, 1, padding_mode='reflect',
+                      bias=False), nn.BatchNorm2d(c_out), nn.Dropout2d(0.3),
+            nn.LeakyReLU())
+
+
+class DocDownSample(nn.Module):
+
+    def __init__(self, c):
+        super().__init__()
+        self.layer = nn.Sequential(
+            nn.Conv2d(c, c, 3, 2, 1, padding_mode='reflect', bias=False),
+            nn.BatchNorm2d(c), nn.LeakyReLU())
+
+
+class DocUpSample(nn.Module):
+
+    def __init__(self, c):
+        super().__init__()
+        self.layer = nn.Conv2d(c, c // 2, 1, 1)
+
+    def forward(self, x, skip):
+        return torch.cat((self.layer(F.interpolate(x, scale_factor=2)), skip),
+                         1)
+
+
+class DocUNet(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.d1 = DocConvBlock(3, 64), DocDownSample(64)
+        self.c2, self.d2 = DocConvBlock(64, 128), DocDownSample(128)
+        self.c3, self.d3 = DocConvBlock(128, 256), DocDownSample(256)
+        self.c4, self.d4 = DocConvBlock(256, 512), DocDownSample(512)
+        self.c5 = DocConvBlock(512, 1024)
+        self.u1, self.c6 = DocUpSample(1024), DocConvBlock(1024, 512)
+        self.u2, self.c7 = DocUpSample(512), DocConvBlock(512, 256)
+        self.u3, self.c8 = DocUpSample(256), DocConvBlock(256, 128)
+        self.u4, self.c9 = DocUpSample(128), DocConvBlock(128, 64)
+        self.out = nn.Conv2d(64, 3, 3, 1, 1)
+
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_parameter_parity_with_document_unet():
+    doc = DocUNet()
+    assert n_params(SeedUNet()) == n_params(doc) - n_params(doc.out)
+
+
+def test_layer_order_matches_document_conv_block():
+    block = SeedUNet().encoder.blocks[0]
+    kinds = [type(m).__name__ for m in block]
+    assert kinds == ['Conv2d', 'BatchNorm2d', 'Dropout2d', 'LeakyReLU'] * 2
+    assert block[0].padding_mode == 'reflect' and block[0].bias is None
+
+
+@pytest.mark.parametrize('base,stages,in_ch', [(8, 5, 3), (4, 3, 6)])
+def test_output_shapes_finest_last(base, stages, in_ch):
+    net = SeedUNet(in_channels=in_ch, base_channels=base, num_stages=stages)
+    outs = net(torch.randn(2, in_ch, 32, 48))
+    assert len(outs) == stages
+    for i, out in enumerate(outs):
+        scale = 2**(stages - 1 - i)
+        assert out.shape == (2, base * scale, 32 // scale, 48 // scale)
+
+
+def test_document_widths_by_default():
+    net = SeedUNet()
+    assert net.encoder.channels == [64, 128, 256, 512, 1024]
+
+
+def test_bad_input_size_is_a_clear_error():
+    net = SeedUNet(base_channels=4)
+    with pytest.raises(ValueError, match=r'divisible by 16, got 30x32'):
+        net(torch.randn(1, 3, 30, 32))
+
+
+def test_norm_and_act_cfg_are_used():
+    net = SeedUNet(base_channels=4, num_stages=3,
+                   norm_cfg=dict(type='GN', num_groups=2),
+                   act_cfg=dict(type='ReLU'))
+    kinds = {type(m).__name__ for m in net.modules()}
+    assert {'GroupNorm', 'ReLU'} <= kinds
+    assert not {'BatchNorm2d', 'LeakyReLU'} & kinds

@@ -1,0 +1,114 @@
+"""Test (and evaluate) a checkpoint of an mmseg or mmdet config.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out OUT]
+        [--show-dir DIR] [--tta] [--cfg-options k=v ...]
+        [--launcher {none,pytorch,slurm}]
+
+``--out``: mmseg configs write prediction PNGs to the directory OUT (as
+mmseg's tool does); mmdet configs dump results to the pickle file OUT (as
+mmdet's tool does). The metrics are logged and written to
+``<work_dir>/<timestamp>/<timestamp>.json``.
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import ConfigDict, DictAction
+
+import seg_plugins  # noqa: F401  (registers components, torch compat)
+from seg_plugins.utils.runner_setup import (
+    build_runner,
+    default_scope,
+    load_config,
+    setup_device,
+)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test a checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument(
+        '--out',
+        help='mmseg: directory for prediction PNGs; mmdet: .pkl result file')
+    parser.add_argument(
+        '--show-dir', help='directory where painted predictions are saved')
+    parser.add_argument(
+        '--tta', action='store_true', help='test time augmentation')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value (a.b=1, x=[a,b])')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def enable_visualization(cfg, show_dir, scope):
+    """Turn on the config's visualization hook, saving under ``show_dir``."""
+    hook = cfg.default_hooks.get('visualization', None)
+    if hook is None:
+        raise RuntimeError(
+            f'--show-dir needs a "visualization" entry in default_hooks of '
+            f'{cfg.filename}')
+    hook['draw'] = True
+    hook['interval'] = 1
+    if scope == 'mmdet':
+        hook['test_out_dir'] = show_dir
+    else:
+        cfg.visualizer['save_dir'] = show_dir
+
+
+def enable_tta(cfg, scope):
+    """Wrap the model for test-time augmentation, as mmseg/mmdet tools do."""
+    if 'tta_pipeline' not in cfg:
+        raise RuntimeError(f'--tta needs tta_pipeline in {cfg.filename}')
+    tta_model = cfg.get('tta_model', None) or ConfigDict(
+        type='SegTTAModel' if scope == 'mmseg' else 'DetTTAModel')
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.model = ConfigDict(**tta_model, module=cfg.model)
+
+
+def main():
+    args = parse_args()
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.launcher)
+    scope = default_scope(cfg)
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        enable_visualization(cfg, args.show_dir, scope)
+    if args.tta:
+        enable_tta(cfg, scope)
+    if args.out is not None and scope == 'mmseg':
+        evaluators = cfg.test_evaluator
+        for ev in evaluators if isinstance(evaluators, list) else [evaluators]:
+            ev['output_dir'] = args.out
+            ev['keep_results'] = True
+
+    setup_device(cfg)
+    runner = build_runner(cfg)
+
+    if args.out is not None and scope == 'mmdet':
+        from mmdet.evaluation import DumpDetResults
+        assert args.out.endswith(('.pkl', '.pickle')), (
+            f'--out for mmdet configs is a .pkl file, got {args.out}')
+        runner.test_evaluator.metrics.append(
+            DumpDetResults(out_file_path=args.out))
+
+    metrics = runner.test()
+    if runner.rank == 0:
+        print('metrics:', ', '.join(f'{k}={v}' for k, v in metrics.items()))
+        print('log and metrics json under', osp.join(cfg.work_dir,
+                                                    runner.timestamp))
+
+
+if __name__ == '__main__':
+    main()
