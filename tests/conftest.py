@@ -72,3 +72,10 @@ def trained_demo(tmp_path_factory):
     run_tool('tools/train.py', 'configs/unet_seed_demo.py', '--work-dir', work,
              '--cfg-options', *demo_options(data, max_iters=4))
     return work
+
+
+@pytest.fixture
+def mmseg_scope():
+    """Build registry strings (transforms, models) in mmseg's scope."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')

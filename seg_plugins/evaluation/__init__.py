@@ -1,1 +1,2 @@
 
+from .change_metric import ChangeMetric  # noqa: F401

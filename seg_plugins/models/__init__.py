@@ -1,1 +1,1 @@
-from . import backbones, decode_heads  # noqa: F401  (registration)
+from . import backbones, data_preprocessors, decode_heads  # noqa: F401

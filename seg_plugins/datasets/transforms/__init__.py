@@ -1,1 +1,3 @@
 
+from .apply_to_each_image import ApplyToEachImage  # noqa: F401
+from .loading_pair import LoadChangeLabel, LoadImagePairFromFile  # noqa: F401

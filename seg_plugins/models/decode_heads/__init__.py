@@ -1,1 +1,1 @@
-
+from .binary_change_head import BinaryChangeHead  # noqa: F401

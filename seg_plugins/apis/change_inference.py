@@ -1,0 +1,126 @@
+"""Change detection on image pairs of any size, by overlapping tiles.
+
+mmseg's ``slide`` inference keeps full-size logits and a count map in
+memory; here each tile's prediction is written straight into the output
+map (only the tile's core, half the overlap trimmed on inner sides), so the
+memory beyond the input and output arrays is bounded by the tile size.
+"""
+from typing import Iterator, List, Optional, Tuple, Union
+
+import numpy as np
+import torch
+from mmseg.apis import init_model
+from mmseg.structures import SegDataSample
+from torch import nn
+
+from ..datasets.transforms.loading_pair import read_image
+
+ImageLike = Union[str, np.ndarray]
+
+
+def init_change_model(config, checkpoint: Optional[str] = None,
+                      device: str = 'cpu', cfg_options=None) -> nn.Module:
+    """Build a change-detection model from a config (mmseg's ``init_model``;
+    checkpoints load with ``weights_only=True``)."""
+    import seg_plugins  # noqa: F401  (registers the components)
+    return init_model(config, checkpoint, device=device,
+                      cfg_options=cfg_options)
+
+
+def axis_windows(length: int, tile: int,
+                 overlap: int) -> List[Tuple[int, int, int, int]]:
+    """Tiles along one axis.
+
+    Returns:
+        list[tuple]: (start, stop, core_start, core_stop) per tile; the cores
+        partition [0, length), each boundary in the middle of an overlap.
+    """
+    if length <= tile:
+        return [(0, length, 0, length)]
+    stride = tile - overlap
+    starts = list(range(0, length - tile + 1, stride))
+    if starts[-1] != length - tile:
+        starts.append(length - tile)
+    bounds = [0] + [(s + tile + n) // 2
+                    for s, n in zip(starts, starts[1:])] + [length]
+    return [(s, s + tile, bounds[i], bounds[i + 1])
+            for i, s in enumerate(starts)]
+
+
+def tile_windows(height: int, width: int, tile: int,
+                 overlap: int) -> Iterator[Tuple[slice, slice, slice, slice]]:
+    """2-D tiles: (rows, cols) of the window and (rows, cols) of its core,
+    the core given in image coordinates."""
+    for y0, y1, cy0, cy1 in axis_windows(height, tile, overlap):
+        for x0, x1, cx0, cx1 in axis_windows(width, tile, overlap):
+            yield slice(y0, y1), slice(x0, x1), slice(cy0, cy1), slice(
+                cx0, cx1)
+
+
+def _shift(s: slice, offset: int) -> slice:
+    return slice(s.start - offset, s.stop - offset)
+
+
+def _change_probability(sample: SegDataSample) -> torch.Tensor:
+    """(H, W) change probability of a 1-logit or 2-class prediction."""
+    logits = sample.seg_logits.data
+    if logits.shape[0] == 1:  # mmseg already applied the sigmoid
+        return logits[0]
+    return logits.softmax(dim=0)[1]
+
+
+@torch.no_grad()
+def infer_change(model: nn.Module,
+                 img_a: ImageLike,
+                 img_b: ImageLike,
+                 tile: int = 256,
+                 overlap: int = 32,
+                 batch_size: int = 4) -> Tuple[np.ndarray, np.ndarray]:
+    """Predict the change map of a pair of any size.
+
+    Args:
+        model (nn.Module): From :func:`init_change_model`.
+        img_a (str | np.ndarray): Date A, a path or an (H, W, C) array in
+            the loader's channel order (BGR, as mmcv reads colour images).
+        img_b (str | np.ndarray): Date B, same size as A.
+        tile (int): Tile side; memory grows with it, not with the image.
+        overlap (int): Pixels shared by neighbouring tiles; half of it is
+            trimmed from each inner tile border, where context is poorest.
+        batch_size (int): Tiles per forward pass.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: change map (H, W) uint8 {0, 1} (the
+        model's own threshold or argmax) and change probability (H, W)
+        uint8 scaled to 0-255.
+    """
+    assert 0 <= overlap < tile, f'need 0 <= overlap < tile, got {overlap}'
+    names = [x if isinstance(x, str) else f'array {i}'
+             for i, x in enumerate((img_a, img_b))]
+    img_a, img_b = (read_image(x, 'color') if isinstance(x, str) else x
+                    for x in (img_a, img_b))
+    if img_a.shape != img_b.shape:
+        raise ValueError(f'image pair of different shapes: {names[0]} is '
+                         f'{img_a.shape}, {names[1]} is {img_b.shape}')
+    height, width = img_a.shape[:2]
+    change = np.zeros((height, width), np.uint8)
+    prob = np.zeros((height, width), np.uint8)
+    windows = list(tile_windows(height, width, tile, overlap))
+    for i in range(0, len(windows), batch_size):
+        batch = windows[i:i + batch_size]
+        inputs, samples = [], []
+        for rows, cols, _, _ in batch:
+            pair = np.concatenate(
+                (np.atleast_3d(img_a[rows, cols]),
+                 np.atleast_3d(img_b[rows, cols])), axis=2)
+            inputs.append(torch.from_numpy(
+                np.ascontiguousarray(pair.transpose(2, 0, 1))))
+            shape = pair.shape[:2]
+            samples.append(SegDataSample(metainfo=dict(
+                img_shape=shape, ori_shape=shape)))
+        outs = model.test_step(dict(inputs=inputs, data_samples=samples))
+        for (rows, cols, core_r, core_c), out in zip(batch, outs):
+            inner = (_shift(core_r, rows.start), _shift(core_c, cols.start))
+            change[core_r, core_c] = out.pred_sem_seg.data[0][inner].cpu()
+            p = _change_probability(out)[inner].clamp(0, 1) * 255
+            prob[core_r, core_c] = p.round().byte().cpu()
+    return change, prob

@@ -1,0 +1,3 @@
+from .multi_image_data_preprocessor import MultiImageSegDataPreProcessor
+
+__all__ = ['MultiImageSegDataPreProcessor']

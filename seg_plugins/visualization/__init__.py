@@ -1,0 +1,3 @@
+from .change_visualizer import ChangeLocalVisualizer
+
+__all__ = ['ChangeLocalVisualizer']
