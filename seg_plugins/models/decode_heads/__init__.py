@@ -1,1 +1,2 @@
 from .binary_change_head import BinaryChangeHead  # noqa: F401
+from .fcn_heads import SkipFCNHead  # noqa: F401

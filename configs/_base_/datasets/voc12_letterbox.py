@@ -1,0 +1,25 @@
+# VOC 2012 with seed 000's `keep_image_size_open` letterbox: the longest side
+# scaled to 256, pasted at the top-left of a black 256x256 square. Labels
+# are padded with 255 (ignored) rather than class 0 as in the document.
+# Test images keep their aspect ratio (longest side 256); predictions are
+# scored at the original resolution.
+_base_ = ['./voc12.py']
+img_scale = (256, 256)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadColorAnnotations'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='Pad', size=img_scale, pad_val=dict(img=0, seg=255)),
+    dict(type='RandomFlip', prob=0.0),  # the document does not flip
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='LoadColorAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=2, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

@@ -1,0 +1,111 @@
+"""Colour-label decoding: ours (``PaletteDecoder``) vs seed 003's table.
+
+Seed 003 builds ``cm2lbl = np.zeros(256 ** 3)`` (float64) once per dataset
+and decodes each label with ``cm2lbl[(r * 256 + g) * 256 + b]``. Both decode
+the same VOC-like 500x375 RGB label (21 classes + the border colour, plus a
+few unknown colours) from a PIL image, as the document's loader gets it;
+outputs are checked equal before timing. Prints ms per label, the ratio and
+the memory of each lookup.
+
+    python tools/analysis/benchmark_color_decode.py [--repeat 300]
+"""
+import argparse
+import time
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from seg_plugins.datasets.transforms.color_label import (
+    VOC_IGNORE_COLORS,
+    VOC_PALETTE,
+    PaletteDecoder,
+)
+from seg_plugins.utils.voc_synthetic import voc_colormap
+
+
+class DocumentDecoder:
+    """``VOC_SEG.cm2lbl`` / ``_image2label`` of seed 003, verbatim."""
+
+    def __init__(self, colormap):
+        self.cm2lbl = np.zeros(256**3)
+        for i, cm in enumerate(colormap):
+            self.cm2lbl[(cm[0] * 256 + cm[1]) * 256 + cm[2]] = i
+
+    def _image2label(self, im):
+        data = np.array(im, dtype='int32')
+        idx = (data[:, :, 0] * 256 + data[:, :, 1]) * 256 + data[:, :, 2]
+        return np.array(self.cm2lbl[idx], dtype='int64')
+
+
+def voc_like_label(height, width, seed=0):
+    """An RGB label: blocks of VOC classes, 1-pixel border bands (index
+    255) and a few unknown colours (JPEG-like noise)."""
+    rng = np.random.default_rng(seed)
+    index = rng.integers(0, 21, (height // 25 + 1, width // 25 + 1))
+    index = index.repeat(25, 0).repeat(25, 1)[:height, :width].astype(
+        np.uint8)
+    index[::25] = 255
+    index[:, ::25] = 255
+    rgb = voc_colormap()[index]
+    noise = rng.random((height, width)) < 0.001
+    rgb[noise] = (3, 5, 7)
+    return Image.fromarray(rgb), index, noise
+
+
+def per_call_ms(fn, repeat):
+    """Median of ``repeat`` timed calls, in ms (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--height', type=int, default=375)
+    parser.add_argument('--width', type=int, default=500)
+    parser.add_argument('--repeat', type=int, default=300)
+    parser.add_argument('--threads', type=int, default=1,
+                        help='OpenCV threads (1: like a dataloader worker)')
+    args = parser.parse_args()
+    cv2.setNumThreads(args.threads)
+
+    pil, index, noise = voc_like_label(args.height, args.width)
+    start = time.perf_counter()
+    doc = DocumentDecoder(VOC_PALETTE)
+    doc_build_ms = 1e3 * (time.perf_counter() - start)
+    ours = PaletteDecoder(VOC_PALETTE, VOC_IGNORE_COLORS)
+
+    # Same labels (the document maps the border and unknown colours to 0,
+    # background; we map them to 255, ignored).
+    expected = np.where(noise, 255, index)
+    got = ours.decode(np.asarray(pil))
+    assert np.array_equal(got, expected), 'ours: wrong labels'
+    doc_out = doc._image2label(pil)
+    assert np.array_equal(doc_out, np.where(expected == 255, 0, expected)), \
+        "document's decoder: wrong labels"
+
+    bgr = np.ascontiguousarray(np.asarray(pil)[..., ::-1])
+    t_doc = per_call_ms(lambda: doc._image2label(pil), args.repeat)
+    t_ours = per_call_ms(lambda: ours.decode(np.asarray(pil)), args.repeat)
+    t_ours_bgr = per_call_ms(lambda: ours.decode(bgr, 'bgr'), args.repeat)
+    print(f'label {args.width}x{args.height}, median of {args.repeat} calls, '
+          f'{args.threads} OpenCV thread(s)')
+    print(f'document (256^3 float64 table): {t_doc:.3f} ms/label, lookup '
+          f'{doc.cm2lbl.nbytes / 2**20:.1f} MiB, built in '
+          f'{doc_build_ms:.0f} ms, output int64 '
+          f'{doc_out.nbytes / 2**20:.2f} MiB')
+    print(f'ours (PaletteDecoder):          {t_ours:.3f} ms/label from PIL, '
+          f'{t_ours_bgr:.3f} ms/label from a BGR array (mmcv); lookup '
+          f'{ours.nbytes} bytes, output uint8 {got.nbytes / 2**20:.2f} MiB')
+    print(f'speed-up: {t_doc / t_ours:.1f}x (from PIL), '
+          f'{t_doc / t_ours_bgr:.1f}x (BGR array); lookup memory: '
+          f'{doc.cm2lbl.nbytes / ours.nbytes:.0f}x smaller')
+
+
+if __name__ == '__main__':
+    main()
