@@ -10,13 +10,11 @@ from mmengine.logging import print_log
 from .pennfudan_io import (
     mask_to_bbox,
     mask_to_rle,
-    pair_images_and_masks,
     read_annotation_boxes,
     read_id_mask,
     read_image_size,
-    read_split_file,
+    select_split,
     split_instances,
-    split_names,
 )
 
 
@@ -101,14 +99,10 @@ class PennFudanDataset(BaseDetDataset):
         """
         img_dir = self.data_prefix['img']
         mask_dir = self.data_prefix['mask']
-        stems = pair_images_and_masks(img_dir, mask_dir, self.img_suffix,
-                                      self.mask_suffix, self.backend_args)
-        if self.ann_file:
-            names = read_split_file(self.ann_file, stems, self.img_suffix,
-                                    self.backend_args)
-        else:
-            names = split_names(stems, self.split, self.test_size,
-                                self.split_seed)
+        stems, names = select_split(img_dir, mask_dir, self.img_suffix,
+                                    self.mask_suffix, self.ann_file,
+                                    self.split, self.test_size,
+                                    self.split_seed, self.backend_args)
         # Ids index the full sorted listing: the same image keeps its id in
         # every split.
         img_ids = {stem: i for i, stem in enumerate(stems)}

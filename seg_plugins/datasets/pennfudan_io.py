@@ -157,6 +157,32 @@ def read_split_file(path: str,
     return names
 
 
+def select_split(img_dir: str,
+                 mask_dir: str,
+                 img_suffix: str,
+                 mask_suffix: str,
+                 ann_file: str,
+                 split: str,
+                 test_size: Union[int, float],
+                 split_seed: int,
+                 backend_args: Optional[dict] = None
+                 ) -> Tuple[List[str], List[str]]:
+    """Pair images with masks and pick one split's names, from ``ann_file``
+    when given, else by :func:`split_names`.
+
+    Returns:
+        tuple[list[str], list[str]]: every paired stem (sorted) and the
+        split's stems.
+    """
+    stems = pair_images_and_masks(img_dir, mask_dir, img_suffix, mask_suffix,
+                                  backend_args)
+    if ann_file:
+        names = read_split_file(ann_file, stems, img_suffix, backend_args)
+    else:
+        names = split_names(stems, split, test_size, split_seed)
+    return stems, names
+
+
 def read_id_mask(path: str,
                  backend_args: Optional[dict] = None) -> np.ndarray:
     """Read an instance-id mask without mapping ids through its palette.

@@ -6,11 +6,9 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from .pennfudan_io import (
-    pair_images_and_masks,
     read_id_mask,
     read_image_size,
-    read_split_file,
-    split_names,
+    select_split,
 )
 
 
@@ -70,14 +68,10 @@ class PennFudanSemanticDataset(BaseSegDataset):
         """
         img_dir = self.data_prefix['img_path']
         mask_dir = self.data_prefix['seg_map_path']
-        stems = pair_images_and_masks(img_dir, mask_dir, self.img_suffix,
-                                      self.seg_map_suffix, self.backend_args)
-        if self.ann_file:
-            names = read_split_file(self.ann_file, stems, self.img_suffix,
-                                    self.backend_args)
-        else:
-            names = split_names(stems, self.split, self.test_size,
-                                self.split_seed)
+        _, names = select_split(img_dir, mask_dir, self.img_suffix,
+                                self.seg_map_suffix, self.ann_file,
+                                self.split, self.test_size, self.split_seed,
+                                self.backend_args)
         data_list = []
         for stem in names:
             img_path = osp.join(img_dir, stem + self.img_suffix)
