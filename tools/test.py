@@ -10,16 +10,17 @@ mmdet's tool does). The metrics are logged and written to
 ``<work_dir>/<timestamp>/<timestamp>.json``.
 """
 import argparse
-import os
 import os.path as osp
+import sys
 
-from mmengine.config import ConfigDict, DictAction
+from mmengine.config import ConfigDict
 
 import seg_plugins  # noqa: F401  (registers components, torch compat)
 from seg_plugins.utils.runner_setup import (
     build_runner,
     default_scope,
     load_config,
+    parse_runner_args,
     setup_device,
 )
 
@@ -36,20 +37,7 @@ def parse_args():
         '--show-dir', help='directory where painted predictions are saved')
     parser.add_argument(
         '--tta', action='store_true', help='test time augmentation')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value (a.b=1, x=[a,b])')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_runner_args(parser)
 
 
 def enable_visualization(cfg, show_dir, scope):
@@ -103,7 +91,10 @@ def main():
         runner.test_evaluator.metrics.append(
             DumpDetResults(out_file_path=args.out))
 
-    metrics = runner.test()
+    try:
+        metrics = runner.test()
+    except FileNotFoundError as e:  # missing data or checkpoint
+        sys.exit(f'error: {e}')
     if runner.rank == 0:
         print('metrics:', ', '.join(f'{k}={v}' for k, v in metrics.items()))
         print('log and metrics json under', osp.join(cfg.work_dir,

@@ -6,9 +6,8 @@
 """
 import argparse
 import logging
-import os
+import sys
 
-from mmengine.config import DictAction
 from mmengine.logging import print_log
 
 import seg_plugins  # noqa: F401  (registers components, torch compat)
@@ -16,6 +15,7 @@ from seg_plugins.utils.runner_setup import (
     build_runner,
     default_scope,
     load_config,
+    parse_runner_args,
     setup_device,
 )
 
@@ -33,21 +33,7 @@ def parse_args():
         'checkpoint in the work dir')
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value (a.b=1, x=[a,b])')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_runner_args(parser)
 
 
 def main():
@@ -72,8 +58,11 @@ def main():
         cfg.load_from = args.resume
 
     setup_device(cfg)
-    runner = build_runner(cfg)
-    runner.train()
+    try:
+        runner = build_runner(cfg)
+        runner.train()
+    except FileNotFoundError as e:  # missing data: the message is enough
+        sys.exit(f'error: {e}')
 
 
 if __name__ == '__main__':

@@ -11,7 +11,29 @@ import os.path as osp
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config, ConfigDict, DictAction
+
+
+def parse_runner_args(parser):
+    """Add the options train.py and test.py share, then parse.
+
+    ``--local-rank`` is what ``torch.distributed.launch`` passes; torchrun
+    sets ``LOCAL_RANK`` itself.
+    """
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value (a.b=1, x=[a,b])')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def load_config(config: str, cfg_options=None, work_dir=None,
