@@ -110,3 +110,16 @@ def test_tile_cores_partition_the_image(h, w, tile, overlap):
         assert cols.start <= core_c.start and core_c.stop <= cols.stop
         cover[core_r, core_c] += 1
     np.testing.assert_array_equal(cover, 1)
+
+
+def test_headline_config_without_data_says_how_to_prepare_it(tmp_path):
+    import subprocess
+    import sys
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', 'configs/changedet_unet.py',
+         '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+         f'train_dataloader.dataset.data_root={tmp_path}/levir_cd'],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert 'levir_cd/train/A not found' in proc.stderr
+    assert 'levircd.py' in proc.stderr and 'Traceback' not in proc.stderr
