@@ -123,3 +123,49 @@ def test_headline_config_without_data_says_how_to_prepare_it(tmp_path):
     assert proc.returncode != 0
     assert 'levir_cd/train/A not found' in proc.stderr
     assert 'levircd.py' in proc.stderr and 'Traceback' not in proc.stderr
+
+
+def test_two_class_softmax_head_from_config(trained, tmp_path):
+    base, _ = trained
+    data = base / 'data'
+    opts = [o.replace('max_iters=4', 'max_iters=2') for o in options(data)]
+    out = run_tool('tools/train.py', 'configs/changedet_unet_softmax.py',
+                   '--work-dir', tmp_path, '--cfg-options', *opts,
+                   f'test_dataloader.dataset.data_root={data}')
+    assert 'loss_ce' in out and 'F1' in out
+    out = run_tool('tools/test.py', 'configs/changedet_unet_softmax.py',
+                   tmp_path / 'iter_2.pth', '--work-dir', tmp_path / 't',
+                   '--cfg-options', *opts)
+    assert re.search(r'metrics: .*best_F1=', out)
+
+
+def test_mmseg_levircd_converter_output_loads(tmp_path):
+    """mmseg's own tiler (documented for LEVIR-CD) writes what the dataset
+    reads: 0/1 labels and traceable crop names."""
+    import os
+
+    import mmseg
+    rng = np.random.default_rng(1)
+    src = tmp_path / 'LEVIR-CD'
+    for folder in ('A', 'B', 'label'):
+        (src / 'train' / folder).mkdir(parents=True)
+    img = rng.integers(0, 256, (512, 512, 3), dtype=np.uint8)
+    label = np.where(rng.random((512, 512)) < 0.1, 255, 0).astype(np.uint8)
+    Image.fromarray(img).save(src / 'train/A/train_1.png')
+    Image.fromarray(img[::-1]).save(src / 'train/B/train_1.png')
+    Image.fromarray(label).convert('RGB').save(src / 'train/label/train_1.png')
+    tool = os.path.join(os.path.dirname(mmseg.__file__),
+                        '.mim/tools/dataset_converters/levircd.py')
+    run_tool(tool, '--dataset_path', src, '-o', tmp_path / 'levir_cd')
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+    init_default_scope('mmseg')
+    ds = DATASETS.build(dict(
+        type='BiTemporalChangeDataset', data_root=str(tmp_path / 'levir_cd'),
+        split='train', pipeline=[dict(type='LoadImagePairFromFile'),
+                                 dict(type='LoadChangeLabel')]))
+    assert len(ds) == 4
+    sample = ds[0]
+    assert sample['img_path'].endswith('train_1_0_0_256_256.png')
+    np.testing.assert_array_equal(sample['gt_seg_map'],
+                                  label[:256, :256] // 255)

@@ -91,7 +91,8 @@ def main():
         # activations go back to the OS, so peak RSS tracks live memory
         # rather than glibc's heap growth (but allocation is slower, hence
         # the separate timing run).
-        mem = run_child(cmd, dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536'))
+        mem = run_child(cmd + ['--repeat', '1'],
+                        dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536'))
         rows.append(dict(timed, extra_mb=mem['extra_mb']))
     # Ratios against the mean over sizes: flat means every size within
     # +-20% of it.
