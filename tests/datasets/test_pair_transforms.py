@@ -8,6 +8,15 @@ from tests.cd_fixture import coded_pair, write_pair
 pytestmark = pytest.mark.usefixtures('mmseg_scope')
 
 
+# Load a pair, concatenate it, then mmseg's own 90-degree turns and flips.
+LOAD_CONCAT_ROTATE = [
+    dict(type='LoadImagePairFromFile'),
+    dict(type='LoadChangeLabel'),
+    dict(type='ConcatCDInput'),
+    dict(type='RandomRotFlip', rotate_prob=0.0, flip_prob=1.0),
+]
+
+
 def load(tmp_path, h=40, w=56):
     img_a, img_b, label = coded_pair(h, w, seed=3)
     write_pair(tmp_path, 'train', 'x', img_a, img_b, label)
@@ -37,11 +46,7 @@ def assert_aligned(img, gt, label):
 def test_upstream_geometric_transforms_after_concat_keep_pairs_aligned(
         tmp_path, seed):
     results, label = load(tmp_path)
-    pipeline = Compose([
-        dict(type='LoadImagePairFromFile'),
-        dict(type='LoadChangeLabel'),
-        dict(type='ConcatCDInput'),
-        dict(type='RandomRotFlip', rotate_prob=0.0, flip_prob=1.0),
+    pipeline = Compose(LOAD_CONCAT_ROTATE + [
         dict(type='RandomCrop', crop_size=(24, 32)),
         dict(type='RandomFlip', prob=0.5, direction=['horizontal',
                                                      'vertical']),
@@ -58,12 +63,7 @@ def test_rotation_really_rotates(tmp_path):
     """The check above would pass for identity; make sure 90 degree turns
     and flips do happen and keep alignment."""
     results, label = load(tmp_path)
-    pipeline = Compose([
-        dict(type='LoadImagePairFromFile'),
-        dict(type='LoadChangeLabel'),
-        dict(type='ConcatCDInput'),
-        dict(type='RandomRotFlip', rotate_prob=0.0, flip_prob=1.0),
-    ])
+    pipeline = Compose(LOAD_CONCAT_ROTATE)
     shapes = set()
     for seed in range(12):
         np.random.seed(seed)
