@@ -169,3 +169,23 @@ def test_mmseg_levircd_converter_output_loads(tmp_path):
     assert sample['img_path'].endswith('train_1_0_0_256_256.png')
     np.testing.assert_array_equal(sample['gt_seg_map'],
                                   label[:256, :256] // 255)
+
+
+def test_metric_over_two_processes_equals_one(trained, tmp_path):
+    """ChangeMetric sums confusion counts across ranks: the same numbers
+    whether the test split is evaluated by one process or two."""
+    from tests.conftest import run_cmd
+    base, work = trained
+    ckpt = work / 'iter_4.pth'
+    opts = ['--cfg-options', *options(base / 'data')]
+    single = run_tool('tools/test.py', CONFIG, ckpt, '--work-dir',
+                      tmp_path / 'one', *opts)
+    double = run_cmd(['bash', 'tools/dist_test.sh', CONFIG, ckpt, '2',
+                      '--work-dir', tmp_path / 'two', *opts],
+                     env={'PORT': '29531'})
+
+    def metrics(out):
+        return re.search(r'metrics: (.*)', out).group(1)
+
+    assert metrics(double) == metrics(single)
+    assert 'World size: 2' in double or 'Distributed training: True' in double
