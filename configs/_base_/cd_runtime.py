@@ -5,3 +5,5 @@ _base_ = ['./default_runtime.py']
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='ChangeLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+# mmseg's SegTTAModel applies the sigmoid twice to one-logit heads.
+tta_model = dict(type='BinarySegTTAModel')

@@ -1,1 +1,1 @@
-from . import backbones, data_preprocessors, decode_heads  # noqa: F401
+from . import backbones, data_preprocessors, decode_heads, segmentors  # noqa: F401  (registration)

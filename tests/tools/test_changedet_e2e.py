@@ -65,6 +65,18 @@ def test_test_tool_reports_change_metrics_and_draws_panels(trained):
     np.testing.assert_array_equal(panel[:, :32], a)
 
 
+def test_test_time_augmentation(trained):
+    base, work = trained
+    out = run_tool('tools/test.py', CONFIG, work / 'iter_4.pth', '--tta',
+                   '--work-dir', base / 'tta', '--cfg-options',
+                   *options(base / 'data'))
+    counts = re.search(r'tp=(\d+) fp=(\d+) fn=(\d+) tn=(\d+)', out)
+    tp, fp, fn, tn = map(int, counts.groups())
+    assert tp + fp + fn + tn == 4 * 32 * 32
+    # Upstream's double sigmoid would call every pixel changed (tn == 0).
+    assert tn > 0
+
+
 def test_infer_tool_on_a_pair_larger_than_the_tile(trained, tmp_path):
     base, work = trained
     rng = np.random.default_rng(0)

@@ -27,6 +27,20 @@ test_pipeline = [
     dict(type='ConcatCDInput'),
     dict(type='PackSegInputs', meta_keys=meta_keys)
 ]
+# tools/test.py --tta: mean of the plain and the horizontally flipped pair.
+tta_pipeline = [
+    dict(type='LoadImagePairFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[[dict(type='ConcatCDInput')],
+                    [
+                        dict(type='RandomFlip', prob=0.0,
+                             direction='horizontal'),
+                        dict(type='RandomFlip', prob=1.0,
+                             direction='horizontal')
+                    ], [dict(type='LoadChangeLabel')],
+                    [dict(type='PackSegInputs', meta_keys=meta_keys)]])
+]
 train_dataloader = dict(
     batch_size=8,
     num_workers=4,
