@@ -13,7 +13,7 @@ import mmcv
 import numpy as np
 
 from seg_plugins.apis import infer_change, init_change_model
-from seg_plugins.datasets.transforms.loading_pair import read_image
+from seg_plugins.utils.image_io import read_image
 
 
 def overlay(img_b: np.ndarray, change: np.ndarray,

@@ -13,7 +13,7 @@ from mmseg.apis import init_model
 from mmseg.structures import SegDataSample
 from torch import nn
 
-from ..datasets.transforms.loading_pair import read_image
+from ..utils.image_io import read_image
 
 ImageLike = Union[str, np.ndarray]
 
@@ -22,7 +22,6 @@ def init_change_model(config, checkpoint: Optional[str] = None,
                       device: str = 'cpu', cfg_options=None) -> nn.Module:
     """Build a change-detection model from a config (mmseg's ``init_model``;
     checkpoints load with ``weights_only=True``)."""
-    import seg_plugins  # noqa: F401  (registers the components)
     return init_model(config, checkpoint, device=device,
                       cfg_options=cfg_options)
 

@@ -129,11 +129,11 @@ class BiTemporalChangeDataset(BaseCDDataset):
             for k, s in zip(keys, suffixes) if folders[k]
         }
         if osp.isfile(self.ann_file):
+            lines = (ln.strip() for ln in mmengine.list_from_file(
+                self.ann_file))
             names = [
-                osp.splitext(ln.strip())[0] if ln.strip().endswith(
-                    self.img_suffix) else ln.strip()
-                for ln in mmengine.list_from_file(self.ann_file)
-                if ln.strip()
+                ln[:-len(self.img_suffix)]
+                if ln.endswith(self.img_suffix) else ln for ln in lines if ln
             ]
             source = self.ann_file
         else:

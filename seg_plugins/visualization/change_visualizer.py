@@ -6,7 +6,7 @@ from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
-from ..datasets.transforms.loading_pair import read_image
+from ..utils.image_io import read_image
 
 # Colours (RGB) of the prediction panel.
 TP_COLOR = (255, 255, 255)  # changed, found

@@ -78,6 +78,15 @@ def test_unpaired_files_are_all_listed(tmp_path):
     assert 'no_label' in msg and 'train/label' in msg
 
 
+def test_label_of_another_size_names_both_files(tmp_path):
+    img_a, img_b, label = coded_pair(16, 16)
+    write_pair(tmp_path, 'train', 'x', img_a, img_b, label[:8])
+    with pytest.raises(ValueError,
+                       match=r'label/x\.png is 8x16 .* image .*A/x\.png is '
+                       r'16x16'):
+        build(tmp_path)[0]
+
+
 def test_bad_label_values_are_an_error(tmp_path):
     img_a, img_b, _ = coded_pair(8, 8)
     label = np.full((8, 8), 7, np.uint8)

@@ -8,7 +8,7 @@ from mmseg.structures import SegDataSample
 from PIL import Image
 
 from seg_plugins.apis import infer_change, init_change_model, tile_windows
-from seg_plugins.datasets.transforms.loading_pair import read_image
+from seg_plugins.utils.image_io import read_image
 from seg_plugins.utils.synthetic import make_change_dataset
 from tests.conftest import REPO, run_tool
 

@@ -11,12 +11,12 @@ sorted packed colours (still a table of one entry per colour).
 from typing import Optional, Sequence
 
 import cv2
-import mmcv
-import mmengine.fileio as fileio
 import numpy as np
 from mmseg.datasets import PascalVOCDataset
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
+
+from ...utils.image_io import check_label_size, read_image
 
 VOC_PALETTE = tuple(tuple(c) for c in PascalVOCDataset.METAINFO['palette'])
 # VOC's object borders / "difficult" pixels: index 255 in its palette PNGs.
@@ -194,11 +194,8 @@ class LoadColorAnnotations(LoadAnnotations):
 
     def _read_label(self, path: str) -> np.ndarray:
         """(H, W) uint8 class indices of the label file ``path``."""
-        seg = mmcv.imfrombytes(
-            fileio.get(path, backend_args=self.backend_args),
-            flag='unchanged', backend=self.imdecode_backend)
-        if seg is None:
-            raise ValueError(f'{path}: cannot decode the label image')
+        seg = read_image(path, 'unchanged', self.backend_args,
+                         self.imdecode_backend)
         if seg.ndim == 3 and seg.shape[2] in (3, 4):
             # mmcv returns colour images in BGR(A) order.
             return self.decoder.decode(seg[..., :3], 'bgr', self.strict, path)
@@ -212,12 +209,7 @@ class LoadColorAnnotations(LoadAnnotations):
         """Load ``results['seg_map_path']`` into ``results['gt_seg_map']``."""
         path = results['seg_map_path']
         seg = self._read_label(path)
-        ori_shape = results.get('ori_shape')
-        if ori_shape is not None and tuple(seg.shape) != tuple(ori_shape):
-            raise ValueError(
-                f'label {path} is {seg.shape[0]}x{seg.shape[1]} (HxW) but '
-                f"its image {results.get('img_path')} is "
-                f'{ori_shape[0]}x{ori_shape[1]}')
+        check_label_size(seg, results, path)
         # The rest as mmseg's LoadAnnotations._load_seg_map.
         if self.reduce_zero_label is None:
             self.reduce_zero_label = results['reduce_zero_label']

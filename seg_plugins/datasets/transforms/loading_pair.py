@@ -1,33 +1,12 @@
 """Loading of image pairs and binary change labels, without GDAL."""
 from typing import Optional
 
-import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmengine import fileio
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
 
-
-def read_image(path: str, color_type: str, backend_args=None,
-               imdecode_backend: str = 'cv2',
-               channel_order: str = 'bgr') -> np.ndarray:
-    """Read an image file; a clear error names it if it cannot be decoded.
-
-    Returns:
-        np.ndarray: (H, W) or (H, W, C), colour images in ``channel_order``.
-    """
-    img_bytes = fileio.get(path, backend_args=backend_args)
-    try:
-        img = mmcv.imfrombytes(img_bytes, flag=color_type,
-                               channel_order=channel_order,
-                               backend=imdecode_backend)
-    except Exception as e:  # Pillow raises, cv2 returns None
-        raise ValueError(f'cannot decode image {path}: {e}') from e
-    if img is None:
-        raise ValueError(f'cannot decode image {path} (not an image, or '
-                         'truncated)')
-    return img
+from ...utils.image_io import check_label_size, read_image
 
 
 @TRANSFORMS.register_module()
@@ -106,9 +85,6 @@ class LoadChangeLabel(LoadAnnotations):
                     f'change label {path} has values {values.tolist()[:10]}; '
                     'expected {0, 255} or {0, 1}')
             label = (label > 0).astype(np.uint8)
-        if 'img' in results and label.shape != results['img'].shape[:2]:
-            raise ValueError(
-                f'change label {path} is {label.shape}, but its image '
-                f'{results.get("img_path")} is {results["img"].shape[:2]}')
+        check_label_size(label, results, path)
         results['gt_seg_map'] = label
         results['seg_fields'].append('gt_seg_map')

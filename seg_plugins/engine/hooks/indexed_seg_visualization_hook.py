@@ -1,12 +1,12 @@
 import os.path as osp
 from typing import Sequence
 
-import mmcv
-from mmengine import fileio
 from mmengine.runner import Runner
 from mmseg.engine.hooks import SegVisualizationHook
 from mmseg.registry import HOOKS
 from mmseg.structures import SegDataSample
+
+from ...utils.image_io import read_image
 
 
 @HOOKS.register_module()
@@ -43,8 +43,8 @@ class IndexedSegVisualizationHook(SegVisualizationHook):
 
     def _draw(self, output: SegDataSample, mode: str, step: int) -> None:
         """Paint one sample with the runner's visualizer."""
-        img_bytes = fileio.get(output.img_path, backend_args=self.backend_args)
-        img = mmcv.imfrombytes(img_bytes, channel_order='rgb')
+        img = read_image(output.img_path, 'color', self.backend_args,
+                         channel_order='rgb')
         self._visualizer.add_datasample(
             f'{mode}_{osp.basename(output.img_path)}',
             img,
