@@ -1,6 +1,11 @@
-# The reference FCN solvers (fcn.berkeleyvision.org, "heavy" learning):
-# batch 1, SGD momentum 0.99, weight decay 5e-4, biases at twice the lr and
-# without decay, fixed lr, 100k iterations. Their lr (set per variant) is
+# The reference FCN solvers (fcn.berkeleyvision.org voc-fcn{32,16,8}s/
+# solver.prototxt and net.py, "heavy" learning): batch 1, SGD momentum 0.99,
+# weight decay 5e-4, biases at twice the lr and without decay, fixed lr,
+# 100k iterations. Unlike the paper, those nets keep the x2 upsampling fixed
+# at bilinear (lr_mult 0); the heads here learn it, as the paper describes.
+# For the reference behaviour add
+#   --cfg-options optim_wrapper.paramwise_cfg.custom_keys.upsample.lr_mult=0
+# Their lr (set per variant) is
 # for the UNNORMALISED loss, summed over the pixels of an image (Caffe's
 # `normalize: false`), hence `reduction='sum'`. For mmseg's usual
 # mean loss the equivalent lr is lr * (labelled pixels per image), about

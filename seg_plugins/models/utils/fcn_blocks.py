@@ -73,7 +73,7 @@ class UpsampleFuse(nn.Module):
             and must have ``out_channels`` channels (the document).
         bilinear_init (bool): Initialise the transposed conv as bilinear
             interpolation (needs ``in_channels == out_channels``); it is
-            still learned, as in the paper.
+            still learned, as in the paper (the reference Caffe nets fix it).
         bias (bool): Bias of the transposed conv.
         act_cfg (dict, optional): Activation after upsampling.
         norm_cfg (dict, optional): Norm after the sum.
