@@ -51,6 +51,14 @@ from torch.utils.cpp_extension import CUDA_HOME
 py = f'py{sys.version_info.major}{sys.version_info.minor}'
 tv = Version(torch.__version__).base_version
 cuda = torch.cuda.is_available() and CUDA_HOME is not None
+if torch.cuda.is_available() and CUDA_HOME is None:
+    # mmdet's Mask R-CNN runs mmcv's RoIAlign and NMS on the GPU: with CPU
+    # ops only it fails there ("not compiled with GPU support").
+    print('[install] WARNING: a GPU is visible but no CUDA toolkit (nvcc, '
+          'CUDA_HOME) was found: mmcv gets CPU ops only, and models that '
+          'use mmcv ops on the GPU (Mask R-CNN) will fail. Install the CUDA '
+          f'{torch.version.cuda} toolkit, set CUDA_HOME and rerun.',
+          file=sys.stderr)
 if cuda:
     major, minor = torch.cuda.get_device_capability(0)
     dev = f'cu{torch.version.cuda.replace(".", "")}-sm{major}{minor}'
