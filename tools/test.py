@@ -63,6 +63,12 @@ def enable_tta(cfg, scope):
         type='SegTTAModel' if scope == 'mmseg' else 'DetTTAModel')
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
     cfg.model = ConfigDict(**tta_model, module=cfg.model)
+    # The runner gives the wrapper the config's top-level `data_preprocessor`
+    # and the wrapper puts it into the module, replacing the module's own:
+    # --cfg-options model.data_preprocessor.* would be silently dropped.
+    if 'data_preprocessor' in cfg.model.module:
+        cfg.model.setdefault('data_preprocessor',
+                             cfg.model.module.data_preprocessor)
 
 
 def main():

@@ -280,3 +280,12 @@ def test_segmentor_predicts_input_size_for_odd_sizes():
     losses['decode.loss_ce'].backward()
     lateral = model.decode_head.stages[1].lateral.weight
     assert lateral.grad is not None and lateral.grad.abs().sum() > 0
+
+
+def test_vgg16_names_too_small_inputs():
+    backbone = MODELS.build(dict(type='VGG16', out_indices=(2, 3, 4)))
+    with pytest.raises(ValueError, match=r'at least 32x32 .* got \(20, 28\)'):
+        backbone(torch.rand(1, 3, 20, 28))
+    # Stage 2 (pool3, 1/8) only needs 8 pixels.
+    pool3 = MODELS.build(dict(type='VGG16', out_indices=(2, )))
+    assert pool3(torch.rand(1, 3, 8, 12))[0].shape == (1, 256, 1, 1)

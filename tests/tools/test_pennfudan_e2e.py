@@ -177,8 +177,9 @@ def test_semantic_variant_trains_and_evaluates(pf_root, tmp_path):
     work = tmp_path / 'work'
     out = run_tool('tools/train.py', config, '--work-dir', work)
     assert re.search(r'mIoU: [0-9.]+', out), out[-3000:]
-    out = run_tool('tools/test.py', config, work / 'iter_4.pth',
-                   '--work-dir', tmp_path / 'test')
-    metrics = metrics_of(out)
-    assert 0.0 <= float(metrics['mIoU']) <= 100.0
-    assert re.search(r'\|\s*person\s*\|', out), out[-3000:]
+    for flags in ([], ['--tta']):  # --tta: plain and flipped
+        out = run_tool('tools/test.py', config, work / 'iter_4.pth', *flags,
+                       '--work-dir', tmp_path / f'test{len(flags)}')
+        metrics = metrics_of(out)
+        assert 0.0 <= float(metrics['mIoU']) <= 100.0
+        assert re.search(r'\|\s*person\s*\|', out), out[-3000:]

@@ -29,6 +29,24 @@ def test_test_tool_prints_metrics_and_saves_outputs(trained_demo, tmp_path):
     assert len(list((tmp_path / 'show').rglob('*.png'))) == 4
 
 
+def test_test_tool_tta(trained_demo, tmp_path):
+    """--tta wraps the model in mmseg's SegTTAModel with the config's
+    tta_pipeline (plain + flipped) and still scores every image."""
+    out = run_tool('tools/test.py', 'configs/unet_seed_demo.py',
+                   trained_demo / 'iter_4.pth', '--tta', '--work-dir',
+                   tmp_path / 'w', '--out', tmp_path / 'preds',
+                   '--cfg-options',
+                   f'test_dataloader.dataset.data_root={trained_demo.parent}'
+                   '/shapes')
+    # The logged config has the model wrapped (tta_model alone is logged
+    # without --tta too).
+    assert re.search(r"^model = dict\(\n(.*\n)*?    module=dict\(", out,
+                     re.M), out[-2000:]
+    match = re.search(r'metrics: .*mIoU=([0-9.]+)', out)
+    assert match, out[-2000:]
+    assert len(list((tmp_path / 'preds').glob('*.png'))) == 4
+
+
 def test_resume_restores_iteration_and_optimizer(trained_demo, tmp_path):
     work = tmp_path / 'resumed'
     out = run_tool(

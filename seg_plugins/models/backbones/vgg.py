@@ -146,6 +146,15 @@ class VGG16(BaseModule):
             shape (N, C_i, H_i, W_i) with ``H_i = floor(H / 2**(i + 1))``
             (pools round down) and ``C_i`` in ``self.out_channels``.
         """
+        # Without this, a too small input fails deep inside max_pool2d.
+        min_size = 2**(self.out_indices[-1] + 1)
+        if min(x.shape[-2:]) < min_size:
+            raise ValueError(
+                f'{type(self).__name__} with out_indices={self.out_indices} '
+                f'needs inputs of at least {min_size}x{min_size} pixels, got '
+                f'{tuple(x.shape[-2:])}; pad small images, e.g. with '
+                f'model.data_preprocessor.test_cfg=dict(size_divisor=32) '
+                f'(test) or a Pad transform (training)')
         outs = []
         start = 0
         for stage, end in enumerate(VGG16_POOL_INDICES):
