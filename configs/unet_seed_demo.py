@@ -11,6 +11,7 @@ model = dict(
     decode_head=dict(in_channels=16, channels=16, num_classes=3))
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
+auto_scale_lr = dict(enable=False, base_batch_size=4)
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=200, val_interval=100)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

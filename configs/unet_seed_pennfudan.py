@@ -13,6 +13,7 @@ model = dict(
     decode_head=dict(num_classes=2))
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
+auto_scale_lr = dict(enable=False, base_batch_size=2)
 # 60 iterations an epoch on the 120 training images; 100 epochs.
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=6000, val_interval=600)
 val_cfg = dict(type='ValLoop')

@@ -11,6 +11,7 @@ _base_ = [
 model = dict(decode_head=dict(num_classes=21))
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
+auto_scale_lr = dict(enable=False, base_batch_size=2)
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=40000, val_interval=2000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

@@ -10,8 +10,9 @@ from seg_plugins.utils.synthetic import make_shapes_dataset
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_cmd(cmd, cwd=None, env=None, timeout=900):
-    """Run ``cmd`` from the repository root; fail the test with its output.
+def run_cmd(cmd, cwd=None, env=None, timeout=900, expect_fail=False):
+    """Run ``cmd`` from the repository root; fail the test with its output
+    if it fails (or, with ``expect_fail``, if it succeeds).
 
     ``PYTHON`` is set to this interpreter for the shell tools.
 
@@ -28,7 +29,7 @@ def run_cmd(cmd, cwd=None, env=None, timeout=900):
         stderr=subprocess.STDOUT,
         text=True,
         timeout=timeout)
-    if proc.returncode != 0:
+    if (proc.returncode != 0) != expect_fail:
         pytest.fail(f'{cmd} exited {proc.returncode}:\n{proc.stdout[-6000:]}')
     return proc.stdout
 

@@ -1,7 +1,8 @@
 """Train an mmseg or mmdet config (picked by its ``default_scope``).
 
     python tools/train.py configs/changedet_unet.py [--work-dir DIR]
-        [--resume [CHECKPOINT]] [--amp] [--cfg-options k=v ...]
+        [--resume [CHECKPOINT]] [--amp] [--auto-scale-lr]
+        [--cfg-options k=v ...]
         [--launcher {none,pytorch,slurm}]
 """
 import argparse
@@ -33,6 +34,11 @@ def parse_args():
         'checkpoint in the work dir')
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the lr linearly from the config\'s '
+        'auto_scale_lr.base_batch_size to GPUs x batch size')
     return parse_runner_args(parser)
 
 
@@ -49,6 +55,14 @@ def main():
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
+
+    if args.auto_scale_lr:
+        scale = cfg.get('auto_scale_lr', None)
+        if not scale or 'base_batch_size' not in scale:
+            sys.exit(f'error: --auto-scale-lr needs auto_scale_lr = dict('
+                     f'base_batch_size=...) in {args.config}: the batch size '
+                     f'its lr was set for')
+        scale.enable = True
 
     if args.resume == 'auto':
         cfg.resume = True

@@ -63,7 +63,8 @@ def test_resume_restores_iteration_and_optimizer(trained_demo, tmp_path):
 
 
 def test_dist_train_two_cpu_processes(shapes_root, tmp_path):
-    """torchrun, 2 processes, gloo: both ranks train and stay in sync."""
+    """torchrun, 2 processes, gloo: both ranks train and stay in sync, and
+    --auto-scale-lr scales the lr to the world's batch."""
     hook_dir = tmp_path / 'hookmod'
     hook_dir.mkdir()
     (hook_dir / 'rank_report_hook.py').write_text(RANK_HOOK)
@@ -75,7 +76,9 @@ def test_dist_train_two_cpu_processes(shapes_root, tmp_path):
     work = tmp_path / 'dist'
     out = run_cmd([
         'bash', 'tools/dist_train.sh', config, '2', '--work-dir', work,
-        '--cfg-options', *demo_options(shapes_root, max_iters=2)],
+        '--auto-scale-lr', '--cfg-options',
+        *demo_options(shapes_root, max_iters=2),
+        'auto_scale_lr.base_batch_size=2'],
         env={'PYTHONPATH': str(hook_dir), 'PORT': '29517'})
     assert 'Distributed training: True' in out or 'World size: 2' in out
     reports = sorted(work.glob('rank*.txt'))
@@ -83,6 +86,9 @@ def test_dist_train_two_cpu_processes(shapes_root, tmp_path):
     values = [p.read_text().split() for p in reports]
     assert all(v[0] == '2' for v in values)  # world size seen by each rank
     assert values[0][1] == values[1][1]  # DDP kept the weights identical
+    # Adam lr 1e-3 set for a batch of 2; 2 processes x 2 images: x2.
+    assert 'Scaling the original LR by 2.0' in out
+    assert all(float(v[2]) == 2e-3 for v in values)
 
 
 RANK_HOOK = '''
@@ -99,5 +105,6 @@ class RankReportHook(Hook):
         total = sum(float(p.double().sum()) for p in model.parameters())
         with open(os.path.join(runner.work_dir, f'rank{dist.get_rank()}.txt'),
                   'w') as f:
-            f.write(f'{dist.get_world_size()} {total:.10e}')
+            lr = runner.optim_wrapper.get_lr()['lr'][0]
+            f.write(f'{dist.get_world_size()} {total:.10e} {lr!r}')
 '''

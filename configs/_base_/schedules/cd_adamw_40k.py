@@ -5,6 +5,9 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
         type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05))
+# The lr is for 8 pairs per step on one GPU: `--auto-scale-lr` scales it
+# linearly to GPUs x batch.
+auto_scale_lr = dict(enable=False, base_batch_size=8)
 param_scheduler = [
     dict(
         type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,

@@ -15,6 +15,11 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=1e-10, momentum=0.99, weight_decay=5e-4),
     paramwise_cfg=dict(bias_lr_mult=2.0, bias_decay_mult=0.0))
+# The reference solvers: one image per step. DDP averages the GPUs'
+# gradients, so --auto-scale-lr (x number of GPUs) makes N GPUs sum N
+# images as Caffe's iter_size does; the summed loss already grows with
+# the per-GPU batch, so keep batch_size=1 with it.
+auto_scale_lr = dict(enable=False, base_batch_size=1)
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=100000, val_interval=4000)
 val_cfg = dict(type='ValLoop')
