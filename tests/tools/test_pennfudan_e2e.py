@@ -183,3 +183,40 @@ def test_semantic_variant_trains_and_evaluates(pf_root, tmp_path):
         metrics = metrics_of(out)
         assert 0.0 <= float(metrics['mIoU']) <= 100.0
         assert re.search(r'\|\s*person\s*\|', out), out[-3000:]
+
+
+def test_fine_tunes_from_an_80_class_coco_checkpoint(pf_root, tmp_path):
+    """``load_from`` a COCO Mask R-CNN (80 classes, written here as mmdet
+    writes them): the class-specific layers are skipped with a warning,
+    the rest is loaded, and the frozen stem keeps the loaded weights."""
+    config = tmp_path / 'maskrcnn_small_pennfudan.py'
+    config.write_text(
+        SMALL_MASK_RCNN.format(
+            base=str(REPO / 'configs/maskrcnn_r50_fpn_pennfudan.py'),
+            root=str(pf_root),
+            epochs=1))
+    cfg = Config.fromfile(config)
+    cfg.model.roi_head.bbox_head.num_classes = 80
+    cfg.model.roi_head.mask_head.num_classes = 80
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        coco = MODELS.build(cfg.model)
+    coco.init_weights()
+    ckpt = tmp_path / 'mask_rcnn_coco.pth'
+    torch.save({'meta': {'mmdet_version': '3.3.0', 'epoch': 12,
+                         'CLASSES': tuple(f'c{i}' for i in range(80))},
+                'state_dict': coco.state_dict()}, ckpt)
+
+    work = tmp_path / 'work'
+    out = run_tool('tools/train.py', config, '--work-dir', work,
+                   '--cfg-options', f'load_from={ckpt}')
+    assert f'Load checkpoint from {ckpt}' in out, out[-3000:]
+    # 80 + 1 scores, 80 x 4 boxes and 80 masks do not fit the 1-class heads.
+    for key in ('roi_head.bbox_head.fc_cls.weight',
+                'roi_head.bbox_head.fc_reg.weight',
+                'roi_head.mask_head.conv_logits.weight'):
+        assert re.search(rf'size mismatch for {re.escape(key)}', out), key
+    tuned = torch.load(work / 'epoch_1.pth', weights_only=True)['state_dict']
+    # mmdet's ResNet keeps the stem and stage 1 frozen (frozen_stages=1).
+    assert torch.equal(tuned['backbone.conv1.weight'],
+                       coco.state_dict()['backbone.conv1.weight'])
+    assert tuned['roi_head.bbox_head.fc_cls.weight'].shape[0] == 2
