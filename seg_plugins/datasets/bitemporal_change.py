@@ -128,7 +128,13 @@ class BiTemporalChangeDataset(BaseCDDataset):
             k: self._stems(folders[k], s)
             for k, s in zip(keys, suffixes) if folders[k]
         }
-        if osp.isfile(self.ann_file):
+        if self.ann_file:
+            # A mistyped split list must not silently mean "every pair".
+            if not osp.isfile(self.ann_file):
+                raise FileNotFoundError(
+                    f'{type(self).__name__}: ann_file {self.ann_file} not '
+                    'found (leave ann_file empty to use every pair in the '
+                    'folders)')
             lines = (ln.strip() for ln in mmengine.list_from_file(
                 self.ann_file))
             names = [

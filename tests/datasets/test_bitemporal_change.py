@@ -57,6 +57,24 @@ def test_split_list_file(tmp_path):
     assert names == ['r.png', 'q.png']
 
 
+def test_missing_split_list_is_an_error_not_every_pair(tmp_path):
+    img_a, img_b, label = coded_pair(8, 8)
+    write_pair(tmp_path, 'train', 'p', img_a, img_b, label)
+    with pytest.raises(FileNotFoundError,
+                       match=r'ann_file .*lsit\.txt not found'):
+        build(tmp_path, ann_file='lsit.txt')
+
+
+def test_unlabelled_pairs_with_a_label_loader_are_a_clear_error(tmp_path):
+    img_a, img_b, label = coded_pair(8, 8)
+    write_pair(tmp_path, 'train', 'p', img_a, img_b, label)
+    ds = build(tmp_path, data_prefix=dict(img_path='train/A',
+                                          img_path2='train/B'))
+    assert ds.get_data_info(0)['seg_map_path'] is None
+    with pytest.raises(ValueError, match=r'A/p\.png has no change label'):
+        ds[0]
+
+
 def test_pair_of_different_sizes_names_both_files(tmp_path):
     img_a, img_b, label = coded_pair(16, 16)
     write_pair(tmp_path, 'train', 'x', img_a, img_b[:8], label)

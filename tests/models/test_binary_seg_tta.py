@@ -36,13 +36,20 @@ def test_binary_views_average_probabilities_once():
     assert out.gt_sem_seg.data.tolist() == [[[0, 1, 1]]]
 
 
-def test_multiclass_heads_merge_as_upstream():
+def test_multiclass_views_average_softmax_and_keep_it():
     model = tta(dict(type='FCNHead', in_channels=4, channels=4, num_convs=0,
                      concat_input=False, num_classes=2))
-    a, b = SegDataSample(), SegDataSample()
-    a.set_metainfo(dict(img_path='x.png'))
-    b.set_metainfo(dict(img_path='x.png'))
-    a.seg_logits = PixelData(data=torch.tensor([[[2.0]], [[0.0]]]))
-    b.seg_logits = PixelData(data=torch.tensor([[[0.0]], [[1.0]]]))
-    out = model.merge_preds([[a, b]])[0]
-    assert out.pred_sem_seg.data.item() == 0
+    logits = [torch.tensor([[[2.0, -1.0]], [[0.0, 0.0]]]),
+              torch.tensor([[[0.0, 0.0]], [[1.0, 3.0]]])]
+    views = []
+    for x in logits:
+        s = SegDataSample(metainfo=dict(img_path='x.png'))
+        s.seg_logits = PixelData(data=x)
+        views.append(s)
+    out = model.merge_preds([views])[0]
+    mean = (logits[0].softmax(0) + logits[1].softmax(0)) / 2
+    # Pixel 0: (0.88 + 0.27) / 2 > 0.5 for class 0; pixel 1: class 1.
+    assert out.pred_sem_seg.data.tolist() == [[[0.0, 1.0]]]
+    # Metrics reading seg_logits (ChangeMetric's sweep) get the merged
+    # probability back, not the last view's logits as upstream leaves them.
+    torch.testing.assert_close(out.seg_logits.data.softmax(0), mean)

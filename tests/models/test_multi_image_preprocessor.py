@@ -39,6 +39,12 @@ def test_per_date_statistics_and_other_channel_counts():
 
 def test_wrong_channel_count_is_a_clear_error():
     with pytest.raises(ValueError, match='4 channels, expected num_images '
-                       r'\(2\) x 3'):
+                       r'x channels = 2 x 3 = 6'):
         build()(dict(inputs=[torch.zeros(4, 2, 2, dtype=torch.uint8)],
                      data_samples=[SegDataSample()]))
+    # open-cd style T*C flat statistics: the message says what to change.
+    flat = build(mean=[1, 2, 3] * 2, std=[1] * 6)
+    with pytest.raises(ValueError, match=r'= 2 x 6 = 12\. A flat mean/std '
+                       r'holds the channels of one image'):
+        flat(dict(inputs=[torch.zeros(6, 2, 2, dtype=torch.uint8)],
+                  data_samples=[SegDataSample()]))

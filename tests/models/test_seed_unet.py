@@ -90,8 +90,12 @@ def test_document_widths_by_default():
 
 def test_bad_input_size_is_a_clear_error():
     net = SeedUNet(base_channels=4)
-    with pytest.raises(ValueError, match=r'divisible by 16, got 30x32'):
+    with pytest.raises(ValueError, match=r'divisible by 16 .*got 30x32'):
         net(torch.randn(1, 3, 30, 32))
+    # Divisible, but the deepest map (1 pixel) is too small to reflect-pad.
+    with pytest.raises(ValueError, match=r'at least 32, got 16x64'):
+        net(torch.randn(1, 3, 16, 64))
+    assert net(torch.randn(1, 3, 32, 64))[-1].shape[-2:] == (32, 64)
 
 
 def test_norm_and_act_cfg_are_used():

@@ -68,6 +68,11 @@ class LoadChangeLabel(LoadAnnotations):
 
     def _load_seg_map(self, results: dict) -> None:
         path = results['seg_map_path']
+        if path is None:
+            raise ValueError(
+                f'pair {results.get("img_path")} has no change label (the '
+                'dataset has no label folder): remove LoadChangeLabel from '
+                'the pipeline, or use tools/infer.py for unlabelled pairs')
         label = read_image(path, 'unchanged', self.backend_args,
                            self.imdecode_backend)
         if label.ndim == 3:

@@ -74,10 +74,14 @@ class MultiImageSegDataPreProcessor(SegDataPreProcessor):
         for x in inputs:
             c_all = x.shape[0]
             if c_all % t or (self.channels and c_all != t * self.channels):
+                expected = (f'{t} x {self.channels} = {t * self.channels}'
+                            if self.channels else f'a multiple of {t}')
                 raise ValueError(
                     f'{type(self).__name__}: an input has {c_all} channels, '
-                    f'expected num_images ({t}) x '
-                    f'{self.channels or "C"} channels')
+                    f'expected num_images x channels = {expected}. A flat '
+                    'mean/std holds the channels of one image and is shared '
+                    'by every image: give C values (not T*C), or one list '
+                    'per image.')
         if self.swap_channels and inputs[0].shape[0] // t == 3:
             inputs = [
                 x.view(t, 3, *x.shape[1:]).flip(1).reshape(x.shape)

@@ -10,34 +10,47 @@ from mmseg.utils import SampleList
 
 @MODELS.register_module()
 class BinarySegTTAModel(SegTTAModel):
-    """``SegTTAModel`` that also merges one-logit (binary) predictions.
+    """``SegTTAModel`` that merges one-logit (binary) predictions correctly
+    and keeps the merged scores for metrics.
 
     For a 1-channel head mmseg's segmentor stores the sigmoid *probability*
     in ``seg_logits``; mmseg 1.2.2's ``SegTTAModel`` applies the sigmoid a
     second time, so every merged probability is > 0.5 and, with the default
     threshold, every pixel comes out positive. Here the probabilities are
-    averaged as they are. Multi-class heads are merged as upstream does.
+    averaged as they are. For multi-class heads the softmax probabilities
+    are averaged as upstream, but upstream leaves the *last view's* logits
+    in ``seg_logits``, so a metric reading them (``ChangeMetric``'s
+    threshold sweep) sees one view; here ``seg_logits`` holds the log of the
+    mean probability, whose softmax is that mean.
     """
 
     def merge_preds(self, data_samples_list: List[SampleList]) -> SampleList:
         """Args:
             data_samples_list (list[list[SegDataSample]]): per image, the
-                predictions of its augmented views (``seg_logits`` (1, H, W)
-                probabilities, already flipped back).
+                predictions of its augmented views (``seg_logits`` (C, H, W),
+                already flipped back: probabilities for C = 1, logits
+                otherwise).
 
         Returns:
-            list[SegDataSample]: ``seg_logits`` the mean probability,
-            ``pred_sem_seg`` it thresholded, (1, H, W) each.
+            list[SegDataSample]: ``seg_logits`` (C, H, W) the mean
+            probability (C = 1) or its log (C > 1); ``pred_sem_seg`` (1, H,
+            W) it thresholded or its argmax.
         """
-        if self.module.out_channels > 1:
-            return super().merge_preds(data_samples_list)
-        threshold = self.module.decode_head.threshold
+        binary = self.module.out_channels == 1
         merged = []
         for samples in data_samples_list:
-            prob = torch.stack([s.seg_logits.data for s in samples]).mean(0)
+            scores = torch.stack([s.seg_logits.data for s in samples])
+            if binary:
+                prob = scores.mean(0)
+                logits = prob
+                pred = prob > self.module.decode_head.threshold
+            else:
+                prob = scores.softmax(dim=1).mean(0)
+                logits = prob.clamp_min(1e-12).log()
+                pred = prob.argmax(dim=0, keepdim=True)
             out = SegDataSample(metainfo=samples[0].metainfo)
-            out.seg_logits = PixelData(data=prob)
-            out.pred_sem_seg = PixelData(data=(prob > threshold).to(prob))
+            out.seg_logits = PixelData(data=logits)
+            out.pred_sem_seg = PixelData(data=pred.to(prob))
             if 'gt_sem_seg' in samples[0]:
                 out.gt_sem_seg = samples[0].gt_sem_seg
             merged.append(out)

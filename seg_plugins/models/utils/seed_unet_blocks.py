@@ -96,15 +96,18 @@ def stage_channels(base_channels: int, num_stages: int) -> List[int]:
 
 
 def check_input_size(x: torch.Tensor, num_stages: int, name: str) -> None:
-    """Raise a clear error unless H and W divide by 2**(num_stages-1)."""
+    """Raise a clear error unless H and W divide by 2**(num_stages-1) and
+    the deepest map keeps at least 2 pixels (its reflect padding needs
+    them)."""
     div = 2**(num_stages - 1)
     h, w = x.shape[-2:]
-    if h % div or w % div:
+    if h % div or w % div or min(h, w) < 2 * div:
         raise ValueError(
             f'{name} with {num_stages} stages needs input height and width '
-            f'divisible by {div}, got {h}x{w}. Pad the input, e.g. with '
-            f'data_preprocessor=dict(size_divisor={div}, '
-            f'test_cfg=dict(size_divisor={div})).')
+            f'divisible by {div} and at least {2 * div}, got {h}x{w}. Pad '
+            f'the input, e.g. with data_preprocessor=dict(size_divisor='
+            f'{div}, test_cfg=dict(size_divisor={div})) for the divisibility '
+            f'or a Pad transform for the minimum size.')
 
 
 class SeedUNetEncoder(BaseModule):
