@@ -96,6 +96,9 @@ def test_bad_input_size_is_a_clear_error():
     with pytest.raises(ValueError, match=r'at least 32, got 16x64'):
         net(torch.randn(1, 3, 16, 64))
     assert net(torch.randn(1, 3, 32, 64))[-1].shape[-2:] == (32, 64)
+    # Zero padding has no such minimum.
+    zeros = SeedUNet(base_channels=4, padding_mode='zeros')
+    assert zeros(torch.randn(1, 3, 16, 64))[-1].shape[-2:] == (16, 64)
 
 
 def test_norm_and_act_cfg_are_used():

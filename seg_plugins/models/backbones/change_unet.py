@@ -80,6 +80,7 @@ class ChangeUNet(BaseModule):
         self.num_images = num_images
         self.fusion = fusion
         self.num_stages = num_stages
+        self.padding_mode = padding_mode
         common = dict(dropout_ratio=dropout_ratio, padding_mode=padding_mode,
                       norm_cfg=norm_cfg, act_cfg=act_cfg)
         enc_in = in_channels * num_images if fusion == 'early' else in_channels
@@ -105,7 +106,8 @@ class ChangeUNet(BaseModule):
             raise ValueError(
                 f'ChangeUNet expects {self.num_images} images x '
                 f'{self.in_channels} channels = {expected}, got {x.shape[1]}')
-        check_input_size(x, self.num_stages, type(self).__name__)
+        check_input_size(x, self.num_stages, type(self).__name__,
+                         self.padding_mode)
         if self.fusion == 'early':
             feats = self.encoder(x)
         else:

@@ -42,6 +42,7 @@ class SeedUNet(BaseModule):
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         self.num_stages = num_stages
+        self.padding_mode = padding_mode
         common = dict(dropout_ratio=dropout_ratio, padding_mode=padding_mode,
                       norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.encoder = SeedUNetEncoder(in_channels, base_channels, num_stages,
@@ -58,6 +59,7 @@ class SeedUNet(BaseModule):
             (N, base * 2**(S-1), H / 2**(S-1), W / 2**(S-1)) first and the
             finest (N, base, H, W) last.
         """
-        check_input_size(x, self.num_stages, type(self).__name__)
+        check_input_size(x, self.num_stages, type(self).__name__,
+                         self.padding_mode)
         feats = self.encoder(x)
         return self.decoder(feats[-1], feats[:-1])

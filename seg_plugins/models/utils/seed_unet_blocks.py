@@ -95,19 +95,22 @@ def stage_channels(base_channels: int, num_stages: int) -> List[int]:
     return [base_channels * 2**i for i in range(num_stages)]
 
 
-def check_input_size(x: torch.Tensor, num_stages: int, name: str) -> None:
-    """Raise a clear error unless H and W divide by 2**(num_stages-1) and
-    the deepest map keeps at least 2 pixels (its reflect padding needs
-    them)."""
+def check_input_size(x: torch.Tensor, num_stages: int, name: str,
+                     padding_mode: str = 'reflect') -> None:
+    """Raise a clear error unless H and W divide by 2**(num_stages-1) and,
+    with reflect padding (which needs a map larger than the padding), the
+    deepest map keeps at least 2 pixels."""
     div = 2**(num_stages - 1)
+    min_size = 2 * div if padding_mode == 'reflect' else div
     h, w = x.shape[-2:]
-    if h % div or w % div or min(h, w) < 2 * div:
+    if h % div or w % div or min(h, w) < min_size:
         raise ValueError(
-            f'{name} with {num_stages} stages needs input height and width '
-            f'divisible by {div} and at least {2 * div}, got {h}x{w}. Pad '
-            f'the input, e.g. with data_preprocessor=dict(size_divisor='
-            f'{div}, test_cfg=dict(size_divisor={div})) for the divisibility '
-            f'or a Pad transform for the minimum size.')
+            f'{name} with {num_stages} stages and {padding_mode!r} padding '
+            f'needs input height and width divisible by {div} and at least '
+            f'{min_size}, got {h}x{w}. Pad the input, e.g. with '
+            f'data_preprocessor=dict(size_divisor={div}, test_cfg=dict('
+            f'size_divisor={div})) for the divisibility or a Pad transform '
+            f'for the minimum size.')
 
 
 class SeedUNetEncoder(BaseModule):
