@@ -26,4 +26,4 @@ default_hooks = dict(
         type='CheckpointHook', by_epoch=False, interval=600,
         save_best='mIoU', max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='IndexedSegVisualizationHook'))

@@ -10,6 +10,7 @@ import logging
 import sys
 
 from mmengine.logging import print_log
+from mmengine.runner import find_latest_checkpoint
 
 import seg_plugins  # noqa: F401  (registers components, torch compat)
 from seg_plugins.utils.runner_setup import (
@@ -31,7 +32,8 @@ def parse_args():
         type=str,
         const='auto',
         help='resume from CHECKPOINT; without a value, from the latest '
-        'checkpoint in the work dir')
+        'checkpoint in the work dir (or, if there is none yet, start from '
+        'load_from)')
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')
     parser.add_argument(
@@ -65,8 +67,17 @@ def main():
         scale.enable = True
 
     if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
+        latest = find_latest_checkpoint(cfg.work_dir)
+        if latest is not None:
+            cfg.resume, cfg.load_from = True, latest
+        elif cfg.get('load_from'):
+            # Nothing to resume yet (e.g. a crash before the first
+            # checkpoint): start from load_from, as without --resume,
+            # rather than silently from scratch as upstream does.
+            print_log(
+                f'--resume: no checkpoint in {cfg.work_dir} yet, starting '
+                f'from load_from={cfg.load_from}', logger='current',
+                level=logging.WARNING)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume

@@ -8,6 +8,7 @@ GPU runs exactly as upstream does them.
 """
 import os
 import os.path as osp
+import subprocess
 
 import torch
 import torch.distributed as torch_dist
@@ -74,9 +75,14 @@ def setup_device(cfg: Config) -> None:
     if cfg.launcher == 'slurm':
         os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
         os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
-        os.environ.setdefault('LOCAL_RANK', os.environ['SLURM_LOCALID'])
+        # parse_runner_args has set LOCAL_RANK to --local-rank's default.
+        os.environ['LOCAL_RANK'] = os.environ['SLURM_LOCALID']
         os.environ.setdefault('MASTER_PORT', '29500')
-        os.environ.setdefault('MASTER_ADDR', '127.0.0.1')
+        if 'MASTER_ADDR' not in os.environ:
+            # The job's first node, as mmengine's _init_dist_slurm finds it.
+            os.environ['MASTER_ADDR'] = subprocess.getoutput(
+                f'scontrol show hostname {os.environ["SLURM_NODELIST"]} | '
+                'head -n1')
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(backend='gloo')
 

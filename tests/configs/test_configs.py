@@ -27,3 +27,13 @@ def test_auto_scale_lr_without_base_batch_is_a_clear_error(tmp_path):
                    expect_fail=True)
     assert 'needs auto_scale_lr = dict(base_batch_size=...)' in out
     assert 'Traceback' not in out
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.name)
+def test_seg_configs_use_the_test_only_safe_visualization_hook(path: Path):
+    """mmseg's SegVisualizationHook builds the training data under
+    ``tools/test.py --show-dir``; every mmseg config uses ours."""
+    cfg = Config.fromfile(path)
+    if cfg.default_scope == 'mmseg':
+        assert cfg.default_hooks.visualization.type == \
+            'IndexedSegVisualizationHook'

@@ -17,7 +17,7 @@ from PIL import Image
 
 import seg_plugins  # noqa: F401  (registers the datasets)
 from seg_plugins.datasets.pennfudan_io import split_names
-from tests.conftest import run_tool
+from tests.conftest import REPO, run_tool
 from tests.pennfudan_fixture import DEFAULT_SPECS, stem_of, write_pennfudan
 
 
@@ -292,6 +292,17 @@ def test_coco_export_loads_in_mmdet_coco_dataset(pf_root, tmp_path):
                 data_prefix=dict(img=''),
                 metainfo=dict(classes=('person', )),
                 test_mode=True))
+    # Round trip with paths relative to the working directory: a written
+    # split file is read back by --split-file.
+    script = REPO / 'tools/dataset_converters/pennfudan2coco.py'
+    run_tool(script, pf_root, '--split', 'test', '--test-size', '2',
+             '--out', 'test.json', '--write-split', 'rel', cwd=tmp_path)
+    run_tool(script, pf_root, '--split-file', 'rel/test.txt', '--out',
+             'again.json', cwd=tmp_path)
+    again = json.loads((tmp_path / 'again.json').read_text())
+    assert [i['file_name'] for i in again['images']] == [
+        i['file_name'] for i in json.loads(
+            (tmp_path / 'test.json').read_text())['images']]
     by_id = {d['img_id']: d for d in infos(theirs)}
     for info in ours:
         other = by_id[info['img_id']]

@@ -29,6 +29,21 @@ def test_test_tool_prints_metrics_and_saves_outputs(trained_demo, tmp_path):
     assert len(list((tmp_path / 'show').rglob('*.png'))) == 4
 
 
+def test_test_visualization_interval(trained_demo, tmp_path):
+    """The visualization hook draws every ``interval``-th test batch, as
+    mmseg's does (``--show-dir`` sets it to 1)."""
+    work = tmp_path / 'w'
+    run_tool('tools/test.py', 'configs/unet_seed_demo.py',
+             trained_demo / 'iter_4.pth', '--work-dir', work,
+             '--cfg-options',
+             f'test_dataloader.dataset.data_root={trained_demo.parent}'
+             '/shapes', 'default_hooks.visualization.draw=True',
+             'default_hooks.visualization.interval=2')
+    drawn = sorted(p.name for p in work.rglob('vis_image/*.png'))
+    # 4 test images, batch 1: batches 2 and 4, named with their index.
+    assert len(drawn) == 2 and drawn[0].endswith('_1.png'), drawn
+
+
 def test_test_tool_tta(trained_demo, tmp_path):
     """--tta wraps the model in mmseg's SegTTAModel with the config's
     tta_pipeline (plain + flipped) and still scores every image."""
@@ -60,6 +75,20 @@ def test_resume_restores_iteration_and_optimizer(trained_demo, tmp_path):
     # Adam's step counters carried over: 4 before resuming + 2 after.
     steps = {float(s['step']) for s in ckpt['optimizer']['state'].values()}
     assert steps == {6.0}
+
+
+def test_resume_without_checkpoint_starts_from_load_from(trained_demo,
+                                                          tmp_path):
+    """Staged training (load_from the previous stage) restarted with
+    --resume before its first checkpoint keeps the loaded weights."""
+    out = run_tool(
+        'tools/train.py', 'configs/unet_seed_demo.py', '--work-dir',
+        tmp_path / 'w', '--resume', '--cfg-options',
+        *demo_options(trained_demo.parent / 'shapes', max_iters=2),
+        f'load_from={trained_demo / "iter_4.pth"}')
+    assert 'no checkpoint in' in out and 'starting from load_from' in out
+    assert f'Load checkpoint from {trained_demo / "iter_4.pth"}' in out
+    assert 'Iter(train) [1/2]' in out  # loaded as weights, not resumed
 
 
 def test_dist_train_two_cpu_processes(shapes_root, tmp_path):

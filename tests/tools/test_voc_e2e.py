@@ -100,11 +100,12 @@ def test_fcn8s_train_and_test(voc_root, tmp_path):
     run_tool('tools/train.py',
              with_tensorboard('configs/fcn8s_vgg16_voc12.py', tmp_path),
              '--work-dir', work, '--cfg-options', *common_options(voc_root),
-             *FCN8S_SMALL)
+             *FCN8S_SMALL, 'train_dataloader.batch_size=2')
     strips = check_training_outputs(work)
-    # Batch 1: one row, image | label | prediction of a 64-wide image max.
+    # Batch 2 of images of different sizes, padded to the larger one: two
+    # rows of image | label | prediction.
     h, w, _ = np.asarray(Image.open(strips[0])).shape
-    assert w == 3 * (w // 3) and h in (40, 48, 64)
+    assert h in (2 * 48, 2 * 64) and w in (3 * 56, 3 * 64), (h, w)
     check_test('configs/fcn8s_vgg16_voc12.py', work, voc_root, tmp_path,
                FCN8S_SMALL)
     # mmseg's VOC test-time augmentation (six scales x flip) with colour

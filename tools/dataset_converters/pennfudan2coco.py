@@ -94,7 +94,9 @@ def main():
     test_size = args.test_size if args.test_size < 1 else int(args.test_size)
     dataset = PennFudanDataset(
         data_root=args.root,
-        ann_file=args.split_file,
+        # Relative to the working directory, as --write-split writes it
+        # (the dataset would join a relative ann_file to data_root).
+        ann_file=osp.abspath(args.split_file) if args.split_file else '',
         split=args.split,
         test_size=test_size,
         split_seed=args.seed,

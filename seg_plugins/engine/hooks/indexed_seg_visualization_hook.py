@@ -16,8 +16,9 @@ class IndexedSegVisualizationHook(SegVisualizationHook):
     mmseg 1.2.2's hook passes ``runner.iter`` as the step while testing; that
     property builds the *training* loop and dataloader, so
     ``tools/test.py --show-dir`` fails wherever the training split is absent.
-    Here test images are numbered by their index in the test set instead.
-    Arguments are those of ``SegVisualizationHook``.
+    Here test images are numbered by their index in the test set instead;
+    as upstream, every ``interval``-th batch is drawn. Arguments are those
+    of ``SegVisualizationHook``.
     """
 
     def __init__(self, *args, **kwargs):
@@ -29,8 +30,10 @@ class IndexedSegVisualizationHook(SegVisualizationHook):
                         outputs: Sequence[SegDataSample]) -> None:
         if not self.draw:
             return
+        draw = self.every_n_inner_iters(batch_idx, self.interval)
         for output in outputs:
-            self._draw(output, 'test', self._test_index)
+            if draw:
+                self._draw(output, 'test', self._test_index)
             self._test_index += 1
 
     def _after_iter(self, runner, batch_idx, data_batch, outputs,

@@ -74,7 +74,9 @@ class SegTrainVisHook(Hook):
         was_training = model.training
         model.eval()
         try:
-            data = model.data_preprocessor(batch, False)
+            # Training-mode preprocessing pads images and labels together
+            # (test mode refuses mixed sizes and pads images only).
+            data = model.data_preprocessor(batch, True)
             logits = model(**data, mode='tensor')
         finally:
             model.train(was_training)
