@@ -130,13 +130,19 @@ def metrics_of(out):
     return dict(kv.split('=', 1) for kv in match.group(1).split(', '))
 
 
-def test_mask_rcnn_trains_and_evaluates_coco(pf_root, tmp_path):
+def small_mask_rcnn_config(tmp_path, pf_root, epochs):
+    """The repository's Mask R-CNN config, shrunk for the CPU (a file)."""
     config = tmp_path / 'maskrcnn_small_pennfudan.py'
     config.write_text(
         SMALL_MASK_RCNN.format(
             base=str(REPO / 'configs/maskrcnn_r50_fpn_pennfudan.py'),
             root=str(pf_root),
-            epochs=2))
+            epochs=epochs))
+    return config
+
+
+def test_mask_rcnn_trains_and_evaluates_coco(pf_root, tmp_path):
+    config = small_mask_rcnn_config(tmp_path, pf_root, epochs=2)
     work = tmp_path / 'work'
     out = run_tool('tools/train.py', config, '--work-dir', work)
     # 5 train images minus the one without pedestrians, batch 2.
@@ -189,12 +195,7 @@ def test_fine_tunes_from_an_80_class_coco_checkpoint(pf_root, tmp_path):
     """``load_from`` a COCO Mask R-CNN (80 classes, written here as mmdet
     writes them): the class-specific layers are skipped with a warning,
     the rest is loaded, and the frozen stem keeps the loaded weights."""
-    config = tmp_path / 'maskrcnn_small_pennfudan.py'
-    config.write_text(
-        SMALL_MASK_RCNN.format(
-            base=str(REPO / 'configs/maskrcnn_r50_fpn_pennfudan.py'),
-            root=str(pf_root),
-            epochs=1))
+    config = small_mask_rcnn_config(tmp_path, pf_root, epochs=1)
     cfg = Config.fromfile(config)
     cfg.model.roi_head.bbox_head.num_classes = 80
     cfg.model.roi_head.mask_head.num_classes = 80
