@@ -1,10 +1,13 @@
+import os.path as osp
 from collections import OrderedDict
 from typing import Dict, Optional, Sequence
 
+import cv2
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
+from mmengine.utils import mkdir_or_exist
 from mmseg.registry import METRICS
 
 
@@ -63,6 +66,12 @@ class ChangeMetric(BaseMetric):
         thresholds (Sequence[float], optional): If given, also sweep these
             probability thresholds and report ``best_F1`` and
             ``best_threshold`` (uses ``seg_logits``). Default: None.
+        output_dir (str, optional): Also write each predicted change map
+            there as a 0/255 PNG named after its image (what
+            ``tools/test.py --out DIR`` sets, as for mmseg's ``IoUMetric``).
+            Default: None.
+        keep_results (bool): Accepted for upstream's ``tools/test.py
+            --out``, which sets it on every evaluator; unused.
         collect_device (str): 'cpu' or 'gpu'. Default: 'cpu'.
         prefix (str, optional): Prefix of the metric names. Default: None.
     """
@@ -70,11 +79,15 @@ class ChangeMetric(BaseMetric):
     def __init__(self,
                  ignore_index: int = 255,
                  thresholds: Optional[Sequence[float]] = None,
+                 output_dir: Optional[str] = None,
+                 keep_results: bool = False,
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 **kwargs) -> None:
+                 prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.ignore_index = ignore_index
+        self.output_dir = output_dir
+        if output_dir:
+            mkdir_or_exist(output_dir)
         self.thresholds = None if thresholds is None else [
             float(t) for t in thresholds
         ]
@@ -82,6 +95,10 @@ class ChangeMetric(BaseMetric):
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             pred = sample['pred_sem_seg']['data'].squeeze(0)
+            if self.output_dir:
+                name = osp.splitext(osp.basename(sample['img_path']))[0]
+                cv2.imwrite(osp.join(self.output_dir, f'{name}.png'),
+                            (pred.cpu().numpy() > 0).astype(np.uint8) * 255)
             gt = sample['gt_sem_seg']['data'].squeeze(0).to(pred.device)
             valid = gt != self.ignore_index
             gt_changed = gt[valid] == 1

@@ -52,11 +52,19 @@ def test_test_tool_reports_change_metrics_and_draws_panels(trained):
     base, work = trained
     out = run_tool('tools/test.py', CONFIG, work / 'iter_4.pth',
                    '--work-dir', base / 'test', '--show-dir', base / 'show',
-                   '--cfg-options', *options(base / 'data'))
+                   '--out', base / 'preds', '--cfg-options',
+                   *options(base / 'data'))
     line = re.search(r'metrics: (.*)', out).group(1)
     for key in ('Precision', 'Recall', 'F1', 'IoU', 'OA', 'Kappa',
                 'best_F1', 'best_threshold'):
         assert f'{key}=' in line
+    # --out: one 0/255 change map per test pair, the ones that were scored.
+    preds = sorted((base / 'preds').glob('*.png'))
+    assert [p.name for p in preds] == [f'test_{i:04d}.png' for i in range(4)]
+    maps = np.stack([np.asarray(Image.open(p)) for p in preds])
+    assert maps.shape == (4, 32, 32) and set(np.unique(maps)) <= {0, 255}
+    tp, fp = map(int, re.search(r'tp=(\d+) fp=(\d+)', out).groups())
+    assert int((maps == 255).sum()) == tp + fp
     panels = sorted((base / 'show').rglob('*.png'))
     assert len(panels) == 4
     panel = np.asarray(Image.open(panels[0]))
