@@ -1,9 +1,11 @@
 """Colour-coded VOC labels: decoding, loading, checks on bad input."""
+import logging
 import os.path as osp
 from pathlib import Path
 
 import numpy as np
 import pytest
+from mmengine.logging import MMLogger
 from mmseg.datasets import PascalVOCDataset
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import DATASETS, TRANSFORMS
@@ -110,6 +112,30 @@ def test_strict_mode_names_file_and_colours(tmp_path):
     assert str(path) in msg and '5 pixels' in msg
     assert '(10, 20, 30) x3' in msg and '(128, 0, 1) x2' in msg
     assert '224' not in msg
+
+
+def test_unknown_colours_are_warned_about_once_per_file(tmp_path):
+    """Not strict: mapped to 255, but a wrong palette is not silent."""
+    grey = np.zeros((6, 6, 3), np.uint8)
+    grey[:2] = 3  # class 3 saved as (3, 3, 3): an index mask as grey RGB
+    path = tmp_path / 'grey.png'
+    Image.fromarray(grey).save(path)
+    t = TRANSFORMS.build(dict(type='LoadColorAnnotations'))
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()  # what print_log uses
+    logger.addHandler(handler)
+    try:
+        first = load(t, path)
+        load(t, path)
+    finally:
+        logger.removeHandler(handler)
+    assert (first[:2] == 255).all() and (first[2:] == 0).all()
+    assert len(records) == 1, [r.getMessage() for r in records]
+    msg = records[0].getMessage()
+    assert str(path) in msg and '12 pixels' in msg
+    assert 'r == g == b' in msg and 'strict=True' in msg
 
 
 def test_custom_palette_and_rgba(tmp_path):

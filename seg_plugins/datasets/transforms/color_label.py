@@ -8,10 +8,12 @@ is one vectorised OpenCV pass over uint8 data. Palettes whose channels take
 too many distinct values for 8 bits fall back to a binary search over the
 sorted packed colours (still a table of one entry per colour).
 """
+import logging
 from typing import Optional, Sequence
 
 import cv2
 import numpy as np
+from mmengine.logging import print_log
 from mmseg.datasets import PascalVOCDataset
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
@@ -106,6 +108,20 @@ class PaletteDecoder:
         labels[unknown] = self.ignore_index
         return labels, lambda: unknown
 
+    def _decode(self, img: np.ndarray, channel_order: str, name: str):
+        """Labels, the lazy unknown-colour mask and the (r, g, b) planes."""
+        assert channel_order in ('rgb', 'bgr'), (
+            f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+            raise ValueError(
+                f'{name}: a colour label must be (H, W, 3) uint8, got '
+                f'{img.shape} {img.dtype}')
+        chans = cv2.split(np.ascontiguousarray(img))
+        if channel_order == 'bgr':
+            chans = chans[::-1]
+        labels, unknown = self._lookup(chans)
+        return labels, unknown, chans
+
     def decode(self,
                img: np.ndarray,
                channel_order: str = 'rgb',
@@ -124,22 +140,24 @@ class PaletteDecoder:
         Returns:
             ndarray: shape (H, W), uint8.
         """
-        assert channel_order in ('rgb', 'bgr'), (
-            f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
-        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-            raise ValueError(
-                f'{name}: a colour label must be (H, W, 3) uint8, got '
-                f'{img.shape} {img.dtype}')
-        chans = cv2.split(np.ascontiguousarray(img))
-        if channel_order == 'bgr':
-            chans = chans[::-1]
-        labels, unknown = self._lookup(chans)
-        if strict:
-            mask = unknown()
-            if mask.any():
-                raise ValueError(self._unknown_message(img, mask, chans,
-                                                       name))
+        if not strict:
+            return self._decode(img, channel_order, name)[0]
+        labels, problem = self.decode_report(img, channel_order, name)
+        if problem:
+            raise ValueError(problem)
         return labels
+
+    def decode_report(self,
+                      img: np.ndarray,
+                      channel_order: str = 'rgb',
+                      name: str = '<array>'):
+        """Like :meth:`decode`, also returning a message that names the
+        unknown colours (None when every colour is known)."""
+        labels, unknown, chans = self._decode(img, channel_order, name)
+        mask = unknown()
+        problem = self._unknown_message(img, mask, chans, name) \
+            if mask.any() else None
+        return labels, problem
 
     @staticmethod
     def _unknown_message(img, mask, rgb, name, limit=10) -> str:
@@ -149,8 +167,12 @@ class PaletteDecoder:
         listed = ', '.join(f'{tuple(int(v) for v in uniq[i])} x{counts[i]}'
                            for i in order)
         more = f' and {len(uniq) - limit} more' if len(uniq) > limit else ''
+        hint = ''
+        if (uniq == uniq[:, :1]).all():
+            hint = ('; r == g == b for all of them: class indices saved as '
+                    'a grey RGB image? Save them as a single-channel PNG')
         return (f'{name}: {int(mask.sum())} pixels have colours not in the '
-                f'palette (r, g, b) x pixels: {listed}{more}')
+                f'palette (r, g, b) x pixels: {listed}{more}{hint}')
 
 
 @TRANSFORMS.register_module()
@@ -175,7 +197,9 @@ class LoadColorAnnotations(LoadAnnotations):
             Default: 255.
         strict (bool): Raise, naming the file and the colours, on colours
             outside ``palette`` and ``ignore_colors`` instead of mapping them
-            to ``ignore_index``. Default: False.
+            to ``ignore_index``. Default: False: they are mapped, and a
+            warning naming the file and the colours is logged the first
+            time each file is loaded.
         **kwargs: ``LoadAnnotations`` arguments (``reduce_zero_label``,
             ``imdecode_backend``, ``backend_args``).
     """
@@ -191,6 +215,9 @@ class LoadColorAnnotations(LoadAnnotations):
             VOC_PALETTE if palette is None else palette, ignore_colors,
             ignore_index)
         self.strict = strict
+        # Label files already checked for unknown colours (in this process):
+        # each is checked, and warned about, on its first load only.
+        self._checked = set()
 
     def _read_label(self, path: str) -> np.ndarray:
         """(H, W) uint8 class indices of the label file ``path``."""
@@ -198,7 +225,19 @@ class LoadColorAnnotations(LoadAnnotations):
                          self.imdecode_backend)
         if seg.ndim == 3 and seg.shape[2] in (3, 4):
             # mmcv returns colour images in BGR(A) order.
-            return self.decoder.decode(seg[..., :3], 'bgr', self.strict, path)
+            bgr = seg[..., :3]
+            if self.strict or path in self._checked:
+                return self.decoder.decode(bgr, 'bgr', self.strict, path)
+            self._checked.add(path)
+            labels, problem = self.decoder.decode_report(bgr, 'bgr', path)
+            if problem:
+                # Not silent: a wrong palette would otherwise ignore whole
+                # classes and still report a perfect score.
+                print_log(f'{problem}. They are mapped to '
+                          f'{self.decoder.ignore_index} (ignored); set '
+                          'strict=True to make this an error.',
+                          logger='current', level=logging.WARNING)
+            return labels
         seg = seg.squeeze()
         if seg.ndim != 2:
             raise ValueError(f'{path}: expected a single-channel index PNG '
