@@ -103,7 +103,10 @@ class BiTemporalChangeDataset(BaseCDDataset):
             raise FileNotFoundError(
                 f'{type(self).__name__}: folder {path} {what}. Expected the '
                 f'{self.layout!r} layout: {self.data_prefix}. '
-                + PREPARE_HINT.get(self.layout, ''))
+                + PREPARE_HINT.get(self.layout, '') + ' Data elsewhere: '
+                '--cfg-options {train,val,test}_dataloader.dataset.data_root='
+                '<path> (a top-level data_root=... has no effect once the '
+                'config is loaded).')
         return path
 
     @staticmethod
