@@ -1,4 +1,4 @@
-from typing import List
+from typing import List, Optional, Sequence
 
 import mmengine.fileio as fileio
 from mmseg.datasets import PascalVOCDataset
@@ -13,14 +13,28 @@ class CheckedVOCDataset(PascalVOCDataset):
     looking at the disk, so a listed name whose image or label is missing
     fails much later, inside a dataloader worker. This raises at
     construction, naming the split file, the names and the missing files.
-    Everything else (palette-PNG labels, ``reduce_zero_label``, custom
-    classes) is upstream's; use ``LoadColorAnnotations`` in the pipeline for
-    RGB colour labels.
+    It also takes classes of your own in VOC's folder layout:
+    ``metainfo=dict(classes=..., palette=...)`` with classes that are not
+    VOC's replaces them (labels are indices of the new classes), where
+    upstream only accepts a subset of VOC's 21 and remaps to it; samples
+    then carry ``seg_palette`` so that ``LoadColorAnnotations`` without a
+    ``palette`` decodes RGB labels with these colours. Everything
+    else (palette-PNG labels, ``reduce_zero_label``) is upstream's; use
+    ``LoadColorAnnotations`` in the pipeline for RGB colour labels.
 
     Args:
         **kwargs: ``PascalVOCDataset`` arguments (``ann_file``,
             ``data_root``, ``data_prefix``, ``pipeline``, ...).
     """
+
+    @classmethod
+    def get_label_map(cls, new_classes: Optional[Sequence] = None):
+        """Upstream's map for a subset of VOC's classes; None (labels used
+        as they are) for classes of one's own."""
+        if new_classes is not None and not set(new_classes).issubset(
+                cls.METAINFO['classes']):
+            return None
+        return super().get_label_map(new_classes)
 
     def load_data_list(self) -> List[dict]:
         data_list = super().load_data_list()
@@ -33,6 +47,12 @@ class CheckedVOCDataset(PascalVOCDataset):
             ]
             if absent:
                 missing.append(absent)
+        classes = self.metainfo['classes']
+        if not set(classes).issubset(self.METAINFO['classes']):
+            # Own classes: LoadColorAnnotations decodes with their colours.
+            palette = [tuple(c) for c in self.metainfo['palette']]
+            for info in data_list:
+                info['seg_palette'] = palette
         if missing:
             listed = '; '.join(' and '.join(m) for m in missing[:10])
             more = (f' (and {len(missing) - 10} more)'

@@ -189,6 +189,41 @@ def test_checked_dataset_names_missing_files(tmp_path):
     assert osp.join('SegmentationClass', '2008_999999.png') in msg
 
 
+def test_checked_dataset_with_classes_of_ones_own(tmp_path, mmseg_scope):
+    """VOC's folder layout, two classes and colours of one's own."""
+    root = tmp_path / 'own'
+    for d in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
+        (root / d).mkdir(parents=True)
+    palette = [[0, 0, 0], [255, 0, 0]]
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[:3] = palette[1]
+    Image.fromarray(rgb).save(root / 'JPEGImages' / 'a.jpg')
+    Image.fromarray(rgb).save(root / 'SegmentationClass' / 'a.png')
+    (root / 'ImageSets/Segmentation/train.txt').write_text('a\n')
+    cfg = dict(
+        type='CheckedVOCDataset', data_root=str(root),
+        ann_file='ImageSets/Segmentation/train.txt',
+        data_prefix=dict(img_path='JPEGImages',
+                         seg_map_path='SegmentationClass'),
+        metainfo=dict(classes=('background', 'building'), palette=palette),
+        # No palette here: the dataset hands its own to the transform.
+        pipeline=[dict(type='LoadColorAnnotations')])
+    # Upstream only takes a subset of VOC's classes.
+    with pytest.raises(ValueError, match='not a subset'):
+        DATASETS.build(dict(cfg, type='PascalVOCDataset'))
+    ds = DATASETS.build(cfg)
+    assert ds.metainfo['classes'] == ('background', 'building')
+    assert ds.label_map is None
+    assert ds.get_data_info(0)['seg_palette'] == [(0, 0, 0), (255, 0, 0)]
+    label = ds[0]['gt_seg_map']
+    assert (label[:3] == 1).all() and (label[3:] == 0).all()
+    # A subset of VOC's classes is still remapped as upstream does it.
+    subset = DATASETS.build(dict(cfg, metainfo=dict(
+        classes=('background', 'person'))))
+    assert subset.label_map[15] == 1 and subset.label_map[1] == 255
+    assert 'seg_palette' not in subset.get_data_info(0)  # VOC's colours
+
+
 def test_voc_colormap_matches_mmseg_palette():
     assert voc_colormap()[:21].tolist() == [list(c) for c in VOC_PALETTE]
     assert voc_colormap()[255].tolist() == [224, 224, 192]

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from seg_plugins.utils.voc_synthetic import make_voc_dataset
-from tests.conftest import run_tool
+from tests.conftest import REPO, run_tool
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -140,3 +140,40 @@ def test_unet_seed_voc12_rgb_labels_train_and_test(voc_root, tmp_path):
     # --tta: the letterbox scale, plain and flipped.
     check_test('configs/unet_seed_voc12.py', work, voc_root, tmp_path,
                rgb_labels, flags=['--tta'], name='tta')
+
+
+def test_own_classes_config_from_the_readme(tmp_path):
+    """The README's "own classes" config, as written there, on two classes
+    with colours of their own."""
+    root = tmp_path / 'mine'
+    for d in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
+        (root / d).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        img = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+        label = np.zeros((64, 64, 3), np.uint8)
+        label[8 * i:8 * i + 24, 10:40] = (255, 0, 0)
+        img[label[..., 0] > 0] = 250  # a bright "building"
+        Image.fromarray(img).save(root / 'JPEGImages' / f'm{i}.jpg')
+        Image.fromarray(label).save(root / 'SegmentationClass' / f'm{i}.png')
+    split = root / 'ImageSets/Segmentation'
+    (split / 'train.txt').write_text('m0\nm1\nm2\n')
+    (split / 'val.txt').write_text('m3\n')
+    readme = (REPO / 'README.md').read_text()
+    snippet = readme.split("## Your own classes in VOC's layout")[1]
+    snippet = snippet.split('```python\n')[1].split('```')[0]
+    config = tmp_path / 'mine.py'
+    config.write_text(
+        snippet.replace('/path/to/seg_plugins', str(REPO)).replace(
+            'data/mine', str(root)))
+    out = run_tool(
+        'tools/train.py', config, '--work-dir', tmp_path / 'work',
+        '--cfg-options', *[o for o in common_options(root)
+                           if 'data_root' not in o], *UNET_SMALL)
+    # The per-class table has exactly the two classes, and 'building' pixels
+    # were decoded (its accuracy is a number; nan had they all become 255).
+    table = re.findall(r'^\|\s*(\w+)\s*\|\s*\S+\s*\|\s*(\S+)\s*\|$', out,
+                       re.M)
+    acc = {name: value for name, value in table if name != 'Class'}
+    assert set(acc) == {'background', 'building'}, out[-3000:]
+    assert acc['building'] != 'nan'

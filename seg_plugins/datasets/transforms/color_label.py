@@ -186,11 +186,15 @@ class LoadColorAnnotations(LoadAnnotations):
 
     Required Keys: seg_map_path, reduce_zero_label, seg_fields, and
     ori_shape when the image was loaded first (for the size check).
+    Optional Keys: seg_palette (the dataset's colours, used when
+    ``palette`` is None; ``CheckedVOCDataset`` sets it for classes of one's
+    own).
     Added Keys: gt_seg_map (np.uint8).
 
     Args:
         palette (Sequence[Sequence[int]], optional): RGB colour of each
-            class index. Default: VOC's 21 colours.
+            class index. Default: the sample's ``seg_palette`` if the
+            dataset gives one, else VOC's 21 colours.
         ignore_colors (Sequence[Sequence[int]]): Colours mapped to
             ``ignore_index``. Default: VOC's border colour (224, 224, 192).
         ignore_index (int): Label of ignored and unknown colours.
@@ -211,15 +215,30 @@ class LoadColorAnnotations(LoadAnnotations):
                  strict: bool = False,
                  **kwargs):
         super().__init__(**kwargs)
+        self.palette = palette
+        self.ignore_colors = ignore_colors
         self.decoder = PaletteDecoder(
             VOC_PALETTE if palette is None else palette, ignore_colors,
             ignore_index)
+        self._dataset_decoders = {}  # seg_palette -> PaletteDecoder
         self.strict = strict
         # Label files already checked for unknown colours (in this process):
         # each is checked, and warned about, on its first load only.
         self._checked = set()
 
-    def _read_label(self, path: str) -> np.ndarray:
+    def _decoder_for(self, results: dict) -> PaletteDecoder:
+        """``palette``'s decoder, or one for the dataset's ``seg_palette``."""
+        colors = results.get('seg_palette')
+        if self.palette is not None or colors is None:
+            return self.decoder
+        key = tuple(tuple(int(v) for v in c) for c in colors)
+        if key not in self._dataset_decoders:
+            self._dataset_decoders[key] = PaletteDecoder(
+                key, self.ignore_colors, self.decoder.ignore_index)
+        return self._dataset_decoders[key]
+
+    def _read_label(self, path: str,
+                    decoder: PaletteDecoder) -> np.ndarray:
         """(H, W) uint8 class indices of the label file ``path``."""
         seg = read_image(path, 'unchanged', self.backend_args,
                          self.imdecode_backend)
@@ -227,14 +246,14 @@ class LoadColorAnnotations(LoadAnnotations):
             # mmcv returns colour images in BGR(A) order.
             bgr = seg[..., :3]
             if self.strict or path in self._checked:
-                return self.decoder.decode(bgr, 'bgr', self.strict, path)
+                return decoder.decode(bgr, 'bgr', self.strict, path)
             self._checked.add(path)
-            labels, problem = self.decoder.decode_report(bgr, 'bgr', path)
+            labels, problem = decoder.decode_report(bgr, 'bgr', path)
             if problem:
                 # Not silent: a wrong palette would otherwise ignore whole
                 # classes and still report a perfect score.
                 print_log(f'{problem}. They are mapped to '
-                          f'{self.decoder.ignore_index} (ignored); set '
+                          f'{decoder.ignore_index} (ignored); set '
                           'strict=True to make this an error.',
                           logger='current', level=logging.WARNING)
             return labels
@@ -247,7 +266,7 @@ class LoadColorAnnotations(LoadAnnotations):
     def _load_seg_map(self, results: dict) -> None:
         """Load ``results['seg_map_path']`` into ``results['gt_seg_map']``."""
         path = results['seg_map_path']
-        seg = self._read_label(path)
+        seg = self._read_label(path, self._decoder_for(results))
         check_label_size(seg, results, path)
         # The rest as mmseg's LoadAnnotations._load_seg_map.
         if self.reduce_zero_label is None:
