@@ -93,6 +93,10 @@ if [ -z "$WHEEL" ]; then
     # A CUDA build of torch on a machine without a GPU: keep mmcv on CPU ops.
     export FORCE_CUDA=0 CUDA_VISIBLE_DEVICES=
   fi
+  # Python's own CFLAGS carry -g: debug info for every op, compiled against
+  # torch's template-heavy headers, costs build time and wheel size and no user
+  # reads it. -g0 comes after -g on the compiler line, so it wins.
+  CFLAGS="${CFLAGS:-} -g0" CXXFLAGS="${CXXFLAGS:-} -g0" \
   MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} "$PY" -m pip wheel \
     --disable-pip-version-check -q --no-deps --no-build-isolation \
     -w "$TMP_WHEELS" "$SRC/mmcv-$MMCV_VERSION"
