@@ -116,7 +116,7 @@ auto_scale_lr = dict(enable=False, base_batch_size=2)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(
-        type='CheckpointHook',
+        type='SafeCheckpointHook',
         interval=1,
         max_keep_ckpts=2,
         save_best='coco/segm_mAP',

@@ -4,19 +4,24 @@
         [--resume [CHECKPOINT]] [--amp] [--auto-scale-lr]
         [--cfg-options k=v ...]
         [--launcher {none,pytorch,slurm}]
+
+Every config trains crash-safe (``SafeCheckpointHook``, ``FiniteLossHook``):
+on SIGTERM / SIGINT the run writes a checkpoint and exits with code 75
+(``seg_plugins.engine.EXIT_PREEMPTED``); rerun with ``--resume`` to continue.
 """
 import argparse
 import logging
 import sys
 
 from mmengine.logging import print_log
-from mmengine.runner import find_latest_checkpoint
 
 import seg_plugins  # noqa: F401  (registers components, torch compat)
+from seg_plugins.engine import find_resumable_checkpoint, load_resumable
 from seg_plugins.utils.runner_setup import (
     build_runner,
     default_scope,
     load_config,
+    make_crash_safe,
     parse_runner_args,
     setup_device,
 )
@@ -44,6 +49,21 @@ def parse_args():
     return parse_runner_args(parser)
 
 
+def resume_seed(cfg, meta: dict) -> None:
+    """Train with the seed of the run being resumed.
+
+    mmengine restores it only after the train dataloader (sampler order,
+    worker seeds) was built with a new random one: a config without a fixed
+    seed would resume with other data order and augmentation.
+    """
+    seed = meta.get('seed')
+    randomness = cfg.setdefault('randomness', dict())
+    if seed is not None and randomness.get('seed') is None:
+        randomness['seed'] = seed
+        print_log(f'--resume: seed {seed} of the resumed run',
+                  logger='current')
+
+
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
@@ -66,21 +86,35 @@ def main():
                      f'its lr was set for')
         scale.enable = True
 
+    resumed = None
     if args.resume == 'auto':
-        latest = find_latest_checkpoint(cfg.work_dir)
-        if latest is not None:
-            cfg.resume, cfg.load_from = True, latest
+        # Only a checkpoint that loads: a truncated or corrupt one is named
+        # in a warning and the newest earlier one is used.
+        resumed = find_resumable_checkpoint(cfg.work_dir)
+        if resumed is not None:
+            cfg.resume, cfg.load_from = True, resumed.path
         elif cfg.get('load_from'):
             # Nothing to resume yet (e.g. a crash before the first
             # checkpoint): start from load_from, as without --resume,
             # rather than silently from scratch as upstream does.
             print_log(
-                f'--resume: no checkpoint in {cfg.work_dir} yet, starting '
-                f'from load_from={cfg.load_from}', logger='current',
+                f'--resume: no loadable checkpoint in {cfg.work_dir}, '
+                f'starting from load_from={cfg.load_from}', logger='current',
+                level=logging.WARNING)
+        else:
+            print_log(
+                f'--resume: no loadable checkpoint in {cfg.work_dir}, '
+                'starting from scratch', logger='current',
                 level=logging.WARNING)
     elif args.resume is not None:
+        resumed, problem = load_resumable(args.resume)
+        if resumed is None:
+            sys.exit(f'error: --resume {args.resume}: {problem}')
         cfg.resume = True
         cfg.load_from = args.resume
+    if resumed is not None:
+        resume_seed(cfg, resumed.meta)
+    make_crash_safe(cfg)
 
     setup_device(cfg)
     try:

@@ -1,1 +1,9 @@
 from . import hooks  # noqa: F401  (registration)
+from .atomic_io import AtomicLocalBackend, atomic_write
+from .preemption import EXIT_PREEMPTED, Preempted
+from .resume import find_resumable_checkpoint, load_resumable
+
+__all__ = [
+    'AtomicLocalBackend', 'EXIT_PREEMPTED', 'Preempted', 'atomic_write',
+    'find_resumable_checkpoint', 'load_resumable'
+]

@@ -104,3 +104,34 @@ def build_runner(cfg: Config):
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
+
+
+def make_crash_safe(cfg: Config) -> None:
+    """Give any config the crash-safe checkpoint and loss hooks.
+
+    A plain mmengine ``CheckpointHook`` (or none, for which mmengine would
+    add one with ``interval=1``) becomes ``SafeCheckpointHook`` with the same
+    arguments; ``FiniteLossHook`` is added unless the config has one. Users
+    change nothing in their configs.
+    """
+    from mmengine.hooks import CheckpointHook
+    from mmengine.logging import print_log
+    hooks = cfg.setdefault('default_hooks', ConfigDict())
+    ckpt = hooks.get('checkpoint', ConfigDict(type='CheckpointHook',
+                                              interval=1))
+    if ckpt is not None:
+        kind = ckpt.get('type')
+        if kind is CheckpointHook or (isinstance(kind, str) and kind.split(
+                '.')[-1] == 'CheckpointHook'):
+            ckpt['type'] = 'SafeCheckpointHook'
+            print_log(
+                'default_hooks.checkpoint: CheckpointHook -> '
+                'SafeCheckpointHook (atomic writes, exact resume, graceful '
+                'SIGTERM), same arguments', logger='current')
+        hooks['checkpoint'] = ckpt
+    custom = list(cfg.get('custom_hooks', None) or [])
+    if not any(str(h.get('type')).split('.')[-1] == 'FiniteLossHook'
+               for h in custom):
+        custom.append(ConfigDict(type='FiniteLossHook'))
+        cfg.custom_hooks = custom
+
