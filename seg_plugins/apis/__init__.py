@@ -1,3 +1,6 @@
 from .change_inference import infer_change, init_change_model, tile_windows
+from .scene_inference import infer_change_scene
 
-__all__ = ['infer_change', 'init_change_model', 'tile_windows']
+__all__ = [
+    'infer_change', 'infer_change_scene', 'init_change_model', 'tile_windows'
+]

@@ -5,7 +5,7 @@ memory; here each tile's prediction is written straight into the output
 map (only the tile's core, half the overlap trimmed on inner sides), so the
 memory beyond the input and output arrays is bounded by the tile size.
 """
-from typing import Iterator, List, Optional, Tuple, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -69,6 +69,41 @@ def _change_probability(sample: SegDataSample) -> torch.Tensor:
 
 
 @torch.no_grad()
+def predict_tiles(model: nn.Module, pairs: Sequence[np.ndarray]
+                  ) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """One forward pass over a batch of tiles.
+
+    Args:
+        model (nn.Module): From :func:`init_change_model` (anything with
+            mmseg's ``test_step``).
+        pairs (Sequence[np.ndarray]): (h, w, T*C) tiles, the dates'
+            channels concatenated in the loader's order. Values are passed
+            as they are (uint8, or float32 for any other type): the
+            config's preprocessor normalises them.
+
+    Returns:
+        list[tuple]: per tile, change (h, w) uint8 {0, 1} (the model's own
+        threshold or argmax) and change probability (h, w) uint8 0-255.
+    """
+    inputs, samples = [], []
+    for pair in pairs:
+        if pair.dtype not in (np.uint8, np.float32):
+            pair = pair.astype(np.float32)  # torch lacks most uint16 ops
+        inputs.append(torch.from_numpy(
+            np.ascontiguousarray(pair.transpose(2, 0, 1))))
+        shape = pair.shape[:2]
+        samples.append(SegDataSample(metainfo=dict(
+            img_shape=shape, ori_shape=shape)))
+    outs = model.test_step(dict(inputs=inputs, data_samples=samples))
+    results = []
+    for out in outs:
+        change = out.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
+        prob = (_change_probability(out).clamp(0, 1) * 255).round().byte()
+        results.append((change, prob.cpu().numpy()))
+    return results
+
+
+@torch.no_grad()
 def infer_change(model: nn.Module,
                  img_a: ImageLike,
                  img_b: ImageLike,
@@ -106,20 +141,12 @@ def infer_change(model: nn.Module,
     windows = list(tile_windows(height, width, tile, overlap))
     for i in range(0, len(windows), batch_size):
         batch = windows[i:i + batch_size]
-        inputs, samples = [], []
-        for rows, cols, _, _ in batch:
-            pair = np.concatenate(
-                (np.atleast_3d(img_a[rows, cols]),
-                 np.atleast_3d(img_b[rows, cols])), axis=2)
-            inputs.append(torch.from_numpy(
-                np.ascontiguousarray(pair.transpose(2, 0, 1))))
-            shape = pair.shape[:2]
-            samples.append(SegDataSample(metainfo=dict(
-                img_shape=shape, ori_shape=shape)))
-        outs = model.test_step(dict(inputs=inputs, data_samples=samples))
-        for (rows, cols, core_r, core_c), out in zip(batch, outs):
+        pairs = [np.concatenate((np.atleast_3d(img_a[rows, cols]),
+                                 np.atleast_3d(img_b[rows, cols])), axis=2)
+                 for rows, cols, _, _ in batch]
+        for (rows, cols, core_r, core_c), (chg, p) in zip(
+                batch, predict_tiles(model, pairs)):
             inner = (_shift(core_r, rows.start), _shift(core_c, cols.start))
-            change[core_r, core_c] = out.pred_sem_seg.data[0][inner].cpu()
-            p = _change_probability(out)[inner].clamp(0, 1) * 255
-            prob[core_r, core_c] = p.round().byte().cpu()
+            change[core_r, core_c] = chg[inner]
+            prob[core_r, core_c] = p[inner]
     return change, prob

@@ -1,0 +1,285 @@
+"""Change detection on georeferenced scene pairs of any size, streamed.
+
+The tiling is :func:`infer_change`'s (same windows, same cores, same
+batches), so on a pair without nodata the change map is the same pixel for
+pixel. What differs is where pixels come from and go: a reader thread reads
+the windows of both dates with rasterio (prefetching the next batch while
+the model runs), a writer thread writes each tile's core into the output
+GeoTIFF window, and no array of the scene's size is ever held. Outputs are
+Cloud-Optimised GeoTIFFs on A's grid, published under their final names
+only once complete (``geo/cog.py``).
+
+Like mmseg's ``RSInferencer`` (read, infer and write threads joined by
+queues), but for pairs, with nodata, COG outputs and bounded GDAL caches,
+and without a system GDAL.
+"""
+import queue
+import threading
+import time
+from typing import Callable, List, Optional, Sequence
+
+import numpy as np
+import rasterio
+from torch import nn
+
+from ..geo.cog import COGWriter, check_outputs
+from ..geo.raster_pair import RasterPair
+from .change_inference import _shift, predict_tiles, tile_windows
+
+NODATA = 255  # of the change map
+_END = object()
+
+
+class _Failed:
+    """An exception raised in a worker thread, to re-raise in the caller."""
+
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+def model_in_channels(model: nn.Module) -> Optional[int]:
+    """Input channels per image that the model's config declares
+    (``model.backbone.in_channels``), or None when it does not say."""
+    try:
+        return int(model.cfg.model.backbone.in_channels)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def pixel_area_m2(grid) -> Optional[float]:
+    """Ground area of one pixel in m^2; None unless the CRS is projected."""
+    if grid.crs is None or not grid.crs.is_projected:
+        return None
+    t = grid.transform
+    factor = grid.crs.linear_units_factor[1]  # metres per CRS unit
+    return abs(t.a * t.e - t.b * t.d) * factor**2
+
+
+def _put(q: queue.Queue, item, stop: threading.Event) -> bool:
+    """``q.put`` that gives up once ``stop`` is set (the consumer died)."""
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            pass
+    return False
+
+
+def _worker(target, stop: threading.Event, out_q: Optional[queue.Queue],
+            errors: List, env: dict) -> threading.Thread:
+    """Run ``target()`` in a daemon thread under its own GDAL options;
+    an exception is kept in ``errors`` (and sent down ``out_q``)."""
+
+    def run():
+        try:
+            with rasterio.Env(**env):
+                target()
+        except BaseException as e:  # re-raised by the caller
+            errors.append(e)
+            stop.set()
+            if out_q is not None:
+                out_q.put(_Failed(e))
+        finally:
+            if out_q is not None:
+                _put(out_q, _END, threading.Event())
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
+                stop: threading.Event) -> None:
+    for window in windows:
+        rows, cols, _, _ = window
+        if not _put(out_q, (window, *pair.read(rows, cols)), stop):
+            return
+
+
+def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,
+                 stop: threading.Event) -> None:
+    while True:
+        try:
+            item = in_q.get(timeout=0.1)
+        except queue.Empty:
+            if stop.is_set():
+                return
+            continue
+        if item is _END or stop.is_set():
+            return
+        core_r, core_c, change, prob, valid = item
+        writers[0].write(core_r, core_c, change)
+        if len(writers) > 1:
+            writers[1].write(core_r, core_c, prob, valid)
+
+
+def infer_change_scene(model: nn.Module,
+                       path_a: str,
+                       path_b: str,
+                       out: str,
+                       prob_out: Optional[str] = None,
+                       tile: int = 256,
+                       overlap: int = 32,
+                       batch_size: int = 4,
+                       bands: Optional[Sequence[int]] = None,
+                       align: bool = False,
+                       overwrite: bool = False,
+                       polygons: Optional[str] = None,
+                       min_area: float = 0.0,
+                       gdal_cache_mb: int = 64,
+                       progress: Optional[Callable[[int], None]] = None
+                       ) -> dict:
+    """Change map of a scene pair, streamed from and to GeoTIFFs.
+
+    Args:
+        model (nn.Module): From :func:`init_change_model`; its config's
+            ``model.backbone.in_channels`` must equal the bands read.
+        path_a (str): Date A (any GDAL-readable raster); its grid and CRS
+            are the outputs'.
+        path_b (str): Date B, on A's grid unless ``align``.
+        out (str): Change map COG: uint8 1 changed, 0 unchanged, 255
+            (nodata) where either date is nodata.
+        prob_out (str, optional): Change probability COG, uint8 0-255
+            (p * 255), with an internal mask where either date is nodata.
+        tile (int): Tile side; memory grows with it, not with the scene.
+        overlap (int): Pixels shared by neighbouring tiles.
+        batch_size (int): Tiles per forward pass.
+        bands (Sequence[int], optional): 1-based bands read from both dates.
+        align (bool): Resample B onto A's grid (bilinear).
+        overwrite (bool): Replace existing outputs; otherwise they are
+            refused before any work.
+        polygons (str, optional): ``.gpkg`` or ``.geojson`` of the change
+            regions (see :func:`seg_plugins.geo.polygons.write_polygons`).
+        min_area (float): Smallest region kept in ``polygons``, in m^2
+            (pixels when the CRS is not projected).
+        gdal_cache_mb (int): GDAL block cache (``GDAL_CACHEMAX``) per run.
+        progress (Callable[[int], None], optional): Called with the number
+            of tiles finished since its last call.
+
+    Returns:
+        dict: ``change``, ``prob``, ``polygons`` (paths or None),
+        ``height``, ``width``, ``valid_pixels``, ``changed_pixels``,
+        ``changed_percent`` (of valid pixels), ``pixel_area_m2`` and
+        ``changed_area_m2`` (None unless the CRS is projected),
+        ``georeferenced``, ``tiles_run``, ``tiles_skipped`` (nodata
+        throughout, not run), ``regions`` (polygons written) and
+        ``seconds``.
+
+    Raises:
+        ValueError: unreadable input, grids that differ without
+            ``align``, or a band count the model does not take.
+        FileExistsError: an output exists and ``overwrite`` is False.
+    """
+    assert 0 <= overlap < tile, f'need 0 <= overlap < tile, got {overlap}'
+    start = time.perf_counter()
+    check_outputs((out, prob_out, polygons), overwrite)
+    env = dict(GDAL_CACHEMAX=gdal_cache_mb)
+    with rasterio.Env(**env), RasterPair(path_a, path_b, bands,
+                                         align) as pair:
+        pair.check_channels(model_in_channels(model),
+                            'the config (model.backbone.in_channels)')
+        stats = _run(model, pair, out, prob_out, tile, overlap, batch_size,
+                     env, progress)
+    area = pixel_area_m2(pair.grid)
+    summary = dict(
+        change=str(out), prob=prob_out and str(prob_out), polygons=None,
+        height=pair.height, width=pair.width, pixel_area_m2=area,
+        georeferenced=pair.grid.crs is not None, regions=None, **stats)
+    summary['changed_percent'] = (100 * stats['changed_pixels'] /
+                                  max(stats['valid_pixels'], 1))
+    summary['changed_area_m2'] = (None if area is None else
+                                  area * stats['changed_pixels'])
+    if polygons:
+        from ..geo.polygons import write_polygons
+        with rasterio.Env(**env):
+            summary['regions'] = write_polygons(out, polygons, min_area)
+        summary['polygons'] = str(polygons)
+    summary['seconds'] = time.perf_counter() - start
+    return summary
+
+
+def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
+         env, progress) -> dict:
+    """The read -> infer -> write pipeline; outputs committed on success,
+    removed on any failure."""
+    writers = [COGWriter(out, pair.grid, nodata=NODATA)]
+    if prob_out:
+        writers.append(COGWriter(prob_out, pair.grid, masked=True,
+                                 resampling='average'))
+    stop, errors = threading.Event(), []
+    read_q = queue.Queue(maxsize=2 * batch_size)  # this batch and the next
+    write_q = queue.Queue(maxsize=2 * batch_size)
+    windows = tile_windows(pair.height, pair.width, tile, overlap)
+    reader = _worker(lambda: _read_tiles(pair, windows, read_q, stop), stop,
+                     read_q, errors, env)
+    writer = _worker(lambda: _write_tiles(writers, write_q, stop), stop,
+                     None, errors, env)
+    stats = dict(valid_pixels=0, changed_pixels=0, tiles_run=0,
+                 tiles_skipped=0)
+
+    def emit(core_r, core_c, change, prob, valid):
+        if not _put(write_q, (core_r, core_c, change, prob, valid), stop):
+            raise errors[0]
+        stats['valid_pixels'] += int(valid.sum())
+        stats['changed_pixels'] += int((change == 1).sum())
+
+    def run_batch(batch):
+        pairs = [np.concatenate((a, b), axis=2) for _, a, b, _ in batch]
+        for (window, _, _, valid), (change, prob) in zip(
+                batch, predict_tiles(model, pairs)):
+            rows, cols, core_r, core_c = window
+            inner = (_shift(core_r, rows.start), _shift(core_c, cols.start))
+            valid = valid[inner]
+            change, prob = change[inner], prob[inner]
+            change[~valid] = NODATA
+            prob[~valid] = 0
+            emit(core_r, core_c, change, prob, valid)
+        stats['tiles_run'] += len(batch)
+        if progress:
+            progress(len(batch))
+
+    try:
+        batch = []
+        while True:
+            item = read_q.get()
+            if item is _END:
+                break
+            if isinstance(item, _Failed):
+                raise item.error
+            window, _, _, valid = item
+            rows, cols, core_r, core_c = window
+            core_valid = valid[_shift(core_r, rows.start),
+                               _shift(core_c, cols.start)]
+            if not core_valid.any():  # nodata throughout: no forward pass
+                shape = core_valid.shape
+                emit(core_r, core_c, np.full(shape, NODATA, np.uint8),
+                     np.zeros(shape, np.uint8), core_valid)
+                stats['tiles_skipped'] += 1
+                if progress:
+                    progress(1)
+                continue
+            batch.append(item)
+            if len(batch) == batch_size:
+                run_batch(batch)
+                batch = []
+        if batch:
+            run_batch(batch)
+        _put(write_q, _END, stop)
+        writer.join()
+        if errors:
+            raise errors[0]
+        for w in writers:
+            w.commit()
+    except BaseException:
+        stop.set()
+        while reader.is_alive():  # it may wait to hand over its last item
+            try:
+                read_q.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        writer.join()
+        for w in writers:
+            w.abort()
+        raise
+    return stats

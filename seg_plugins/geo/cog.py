@@ -1,0 +1,111 @@
+"""Single-band uint8 rasters written window by window, then published as
+Cloud-Optimised GeoTIFFs under their final name only once complete.
+
+GDAL's COG driver only copies a finished dataset, so the windows go to a
+tiled, compressed GeoTIFF beside the output (``<out>.partial.tif``); the
+COG driver then builds the overviews and writes ``<out>.partial``, which
+is renamed to ``<out>`` (atomic on one file system). A run killed at any
+point leaves at most the ``.partial`` files, never a file under the final
+name.
+"""
+import os
+import os.path as osp
+from typing import Iterable, Optional
+
+import numpy as np
+import rasterio
+import rasterio.shutil
+from affine import Affine
+from rasterio.windows import Window
+
+from .grid import Grid
+
+BLOCK = 256  # tiles of the temporary GeoTIFF
+COG_BLOCK = 512  # the COG driver's default
+
+
+def check_outputs(paths: Iterable[Optional[str]], overwrite: bool) -> None:
+    """Refuse existing outputs unless ``overwrite``; before any work is
+    done, so a refused run changes nothing.
+
+    Raises:
+        FileExistsError: naming the first existing path.
+    """
+    for path in paths:
+        if path and osp.exists(path) and not overwrite:
+            raise FileExistsError(
+                f'{path} exists: pass overwrite=True (--overwrite) to '
+                'replace it')
+
+
+def _remove(path: str) -> None:
+    if osp.exists(path):
+        os.remove(path)
+
+
+class COGWriter:
+    """One uint8 band on ``grid``, written window by window.
+
+    Args:
+        path (str): Final output path.
+        grid (Grid): Output grid; without a CRS the file is written with
+            no georeferencing.
+        nodata (int, optional): Nodata value of the band.
+        masked (bool): Keep validity in an internal mask band instead of
+            a nodata value (for data using all 256 values).
+        resampling (str): GDAL resampling of the overviews ('nearest' for
+            classes, 'average' for continuous values).
+    """
+
+    def __init__(self, path: str, grid: Grid, nodata: Optional[int] = None,
+                 masked: bool = False, resampling: str = 'nearest'):
+        self.path = str(path)
+        self.tmp = self.path + '.partial.tif'
+        self.partial = self.path + '.partial'
+        self.masked = masked
+        self.resampling = resampling
+        os.makedirs(osp.dirname(osp.abspath(self.path)), exist_ok=True)
+        for stale in (self.tmp, self.partial):  # from a killed run
+            _remove(stale)
+        profile = dict(
+            driver='GTiff', dtype='uint8', count=1, width=grid.width,
+            height=grid.height, nodata=nodata, tiled=True,
+            blockxsize=BLOCK, blockysize=BLOCK, compress='deflate',
+            zlevel=1, bigtiff='if_safer')
+        if grid.crs is not None:
+            profile.update(crs=grid.crs, transform=grid.transform)
+        elif grid.transform != Affine.identity():
+            profile.update(transform=grid.transform)
+        self._dst = rasterio.open(self.tmp, 'w', **profile)
+
+    def write(self, rows: slice, cols: slice, data: np.ndarray,
+              valid: Optional[np.ndarray] = None) -> None:
+        """Write ``data`` (h, w) uint8 at (rows, cols); with ``masked``,
+        ``valid`` (h, w) bool marks the valid pixels."""
+        window = Window(cols.start, rows.start, cols.stop - cols.start,
+                        rows.stop - rows.start)
+        self._dst.write(data, 1, window=window)
+        if self.masked:
+            self._dst.write_mask(valid.astype(np.uint8) * 255, window=window)
+
+    def commit(self) -> str:
+        """Convert to a COG with overviews and move it to its final name.
+
+        Returns:
+            str: the final path.
+        """
+        self._dst.close()
+        rasterio.shutil.copy(
+            self.tmp, self.partial, driver='COG', compress='deflate',
+            blocksize=COG_BLOCK, overviews='auto',
+            resampling=self.resampling, bigtiff='if_safer')
+        os.replace(self.partial, self.path)
+        _remove(self.tmp)
+        return self.path
+
+    def abort(self) -> None:
+        """Remove what was written; the final name is untouched."""
+        if not self._dst.closed:
+            self._dst.close()
+        for path in (self.tmp, self.partial):
+            _remove(path)

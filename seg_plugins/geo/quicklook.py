@@ -1,0 +1,80 @@
+"""A small picture of a change map over its scene, read from overviews."""
+import math
+from typing import Optional
+
+import numpy as np
+from PIL import Image
+from rasterio.enums import ColorInterp, Resampling
+from rasterio.vrt import WarpedVRT
+
+from .grid import grid_of, open_raster, same_grid
+
+RED = np.array([255, 0, 0], np.float32)
+
+
+def _display_bands(src):
+    """Bands tagged red, green, blue, else the first three (or band 1)."""
+    interp = list(src.colorinterp)
+    tagged = [interp.index(c) + 1 for c in (ColorInterp.red,
+                                            ColorInterp.green,
+                                            ColorInterp.blue) if c in interp]
+    if len(tagged) == 3:
+        return tagged
+    return [1, 2, 3] if src.count >= 3 else [1]
+
+
+def _stretch(img: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(C, h, w) any dtype -> (h, w, 3) uint8, 2-98 % per band."""
+    out = np.zeros(img.shape, np.float32)
+    for i, band in enumerate(img.astype(np.float32)):
+        if valid.any():
+            lo, hi = np.percentile(band[valid], (2, 98))
+            out[i] = np.clip((band - lo) / max(hi - lo, 1e-6), 0, 1) * 255
+    out = out.transpose(1, 2, 0)
+    return np.repeat(out, 3, axis=2) if out.shape[2] == 1 else out
+
+
+def write_quicklook(change_path: str, out_png: str,
+                    image_path: Optional[str] = None, max_side: int = 1024,
+                    alpha: float = 0.6) -> str:
+    """Changed pixels in red over the scene, at most ``max_side`` pixels a
+    side; nodata dark grey.
+
+    The change map is read decimated, which GDAL serves from the COG's
+    overviews. ``image_path`` (usually date B) is the background, read the
+    same way (resampled onto the change map's grid if it is on another
+    one); without it the background is black.
+
+    Returns:
+        str: ``out_png``.
+    """
+    with open_raster(change_path) as change:
+        scale = max(change.width, change.height) / max_side
+        if scale > 1:
+            shape = (max(1, math.ceil(change.height / scale)),
+                     max(1, math.ceil(change.width / scale)))
+        else:
+            shape = (change.height, change.width)
+        cmap = change.read(1, out_shape=shape,
+                           resampling=Resampling.nearest)
+        valid = cmap != 255
+        img = np.zeros(shape + (3, ), np.float32)
+        if image_path:
+            with open_raster(image_path) as src:
+                bands = _display_bands(src)
+                if same_grid(grid_of(src), grid_of(change)):
+                    view = src
+                else:
+                    view = WarpedVRT(src, crs=change.crs,
+                                     transform=change.transform,
+                                     width=change.width,
+                                     height=change.height)
+                with view:
+                    data = view.read(bands, out_shape=(len(bands), ) + shape,
+                                     resampling=Resampling.nearest)
+            img = _stretch(data, valid)
+    img[~valid] = 40
+    hit = cmap == 1
+    img[hit] = (1 - alpha) * img[hit] + alpha * RED
+    Image.fromarray(img.round().astype(np.uint8)).save(out_png)
+    return out_png

@@ -1,0 +1,167 @@
+"""Two dates of a scene read window by window on date A's grid."""
+import warnings
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+
+from .bands import to_loader_order
+from .grid import check_same_grid, grid_of, open_raster
+
+ALIGN_HINT = ('Pass align=True (tools/infer.py --align) to resample B onto '
+              "A's grid (bilinear).")
+
+
+class RasterPair:
+    """Date A and date B, read in windows of A's grid.
+
+    Without ``align`` the two must be co-registered (same CRS, transform
+    and size). With it, B is resampled onto A's grid on the fly through a
+    GDAL warped VRT (bilinear): only the windows read are warped. Pixels
+    outside B's footprint are then nodata.
+
+    A pixel is valid in a date when any selected band is valid there
+    (GDAL's masks: nodata value, alpha band or internal mask); it is valid
+    for the pair when valid in both dates.
+
+    Args:
+        path_a (str): Date A; its grid is the output grid.
+        path_b (str): Date B.
+        bands (list[int], optional): 1-based bands to read from both
+            dates. Default: all.
+        align (bool): Resample B onto A's grid. Default: False.
+
+    Raises:
+        ValueError: a file is not a readable raster, a band is missing, or
+            (``GridMismatchError``) the grids differ without ``align``.
+    """
+
+    def __init__(self, path_a: str, path_b: str,
+                 bands: Optional[Sequence[int]] = None, align: bool = False):
+        self.paths = (str(path_a), str(path_b))
+        self._open: List = []
+        try:
+            self._setup(bands, align)
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(self, bands, align):
+        src_a, src_b = (self._keep(open_raster(p)) for p in self.paths)
+        for path, src in zip(self.paths, (src_a, src_b)):
+            if bands and max(bands) > src.count:
+                raise ValueError(
+                    f'{path} has {src.count} bands; bands '
+                    f'{",".join(map(str, bands))} asks for band '
+                    f'{max(bands)}')
+        if src_a.count != src_b.count and not bands:
+            raise ValueError(
+                f'{self.paths[0]} has {src_a.count} bands but '
+                f'{self.paths[1]} has {src_b.count}: select the same bands '
+                'of both with bands= (--bands)')
+        self.bands = list(bands) if bands else list(range(1,
+                                                          src_a.count + 1))
+        if src_a.crs is None:
+            warnings.warn(f'{self.paths[0]} has no CRS: the outputs are '
+                          'written without georeferencing (pixel '
+                          'coordinates)', stacklevel=3)
+        if align:
+            if src_a.crs is None or src_b.crs is None:
+                raise ValueError(
+                    f'align needs a CRS in both dates to resample B onto A: '
+                    f'{self.paths[0]}: {src_a.crs}, {self.paths[1]}: '
+                    f'{src_b.crs}')
+            # Without a nodata value an alpha band tells the warped VRT's
+            # masks where B's footprint ends.
+            src_b = self._keep(WarpedVRT(
+                src_b, crs=src_a.crs, transform=src_a.transform,
+                width=src_a.width, height=src_a.height,
+                resampling=Resampling.bilinear,
+                add_alpha=src_b.nodata is None))
+        else:
+            check_same_grid(src_a, src_b, *self.paths, hint=ALIGN_HINT)
+        self.src_a, self.src_b = src_a, src_b
+        self.grid = grid_of(src_a)
+        self.dtypes = tuple(src.dtypes[self.bands[0] - 1]
+                            for src in (src_a, src_b))
+
+    def _keep(self, src):
+        self._open.append(src)
+        return src
+
+    @property
+    def height(self) -> int:
+        return self.grid.height
+
+    @property
+    def width(self) -> int:
+        return self.grid.width
+
+    @property
+    def channels(self) -> int:
+        """Bands read per date."""
+        return len(self.bands)
+
+    def check_channels(self, expected: Optional[int],
+                       source: str = 'the model') -> None:
+        """Raise unless the bands read per date are ``expected``.
+
+        Raises:
+            ValueError: naming the file, its band count and ``source``.
+        """
+        if expected is None or expected == self.channels:
+            return
+        chosen = (f' (bands {",".join(map(str, self.bands))} selected)'
+                  if self.bands != list(range(1, self.channels + 1)) else '')
+        raise ValueError(
+            f'{self.paths[0]} gives {self.channels} bands per date{chosen} '
+            f'but {source} expects {expected} input channels per image: '
+            'select that many with bands= (--bands 1,2,3), or use a config '
+            'made for this imagery')
+
+    def read(self, rows: slice, cols: slice
+             ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One window of both dates; parts outside the scene are zeros and
+        invalid.
+
+        Args:
+            rows (slice): Row range in A's grid (may leave the scene).
+            cols (slice): Column range.
+
+        Returns:
+            tuple: A and B (h, w, C) in the loader's channel order (see
+            ``bands.py``), values as stored; valid (h, w) bool.
+        """
+        h, w = rows.stop - rows.start, cols.stop - cols.start
+        r0, r1 = max(rows.start, 0), min(rows.stop, self.height)
+        c0, c1 = max(cols.start, 0), min(cols.stop, self.width)
+        inside = (slice(r0 - rows.start, r1 - rows.start),
+                  slice(c0 - cols.start, c1 - cols.start))
+        window = Window(c0, r0, max(c1 - c0, 0), max(r1 - r0, 0))
+        imgs = []
+        valid = np.zeros((h, w), bool)
+        if window.width > 0 and window.height > 0:
+            valid[inside] = True
+        for src in (self.src_a, self.src_b):
+            img = np.zeros((len(self.bands), h, w),
+                           src.dtypes[self.bands[0] - 1])
+            if window.width > 0 and window.height > 0:
+                img[(slice(None), ) + inside] = src.read(self.bands,
+                                                         window=window)
+                masks = src.read_masks(self.bands, window=window)
+                valid[inside] &= masks.any(axis=0)
+            imgs.append(to_loader_order(img))
+        return imgs[0], imgs[1], valid
+
+    def close(self) -> None:
+        for src in reversed(self._open):
+            src.close()
+        self._open = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

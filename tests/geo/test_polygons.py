@@ -1,0 +1,110 @@
+"""Block-wise polygons of a change raster against whole-raster ones."""
+import numpy as np
+import pytest
+import rasterio
+from rasterio.features import shapes
+from shapely.geometry import shape
+
+from seg_plugins.geo.compare import score_change
+from seg_plugins.geo.polygons import write_polygons
+from seg_plugins.geo.quicklook import write_quicklook
+from tests.geo.scene_fixture import scene_bands, write_tif
+
+
+def change_map(h, w, seed=0):
+    """Blobs (crossing block borders, with holes) and pepper (diagonal
+    contacts), nodata in a corner."""
+    rng = np.random.default_rng(seed)
+    blobs = np.kron(rng.random((h // 6 + 1, w // 6 + 1)) < 0.45,
+                    np.ones((6, 6), bool))[:h, :w]
+    pepper = rng.random((h, w)) < 0.5
+    change = np.where(np.arange(w) < w // 2, blobs, pepper).astype(np.uint8)
+    change[:20, -30:] = 255
+    return change
+
+
+def whole_raster_areas(change):
+    return sorted(shape(g).area for g, _ in shapes(
+        change, mask=change == 1, connectivity=4))
+
+
+@pytest.mark.parametrize('ext', ['gpkg', 'geojson'])
+def test_blockwise_polygons_equal_whole_raster(tmp_path, ext):
+    import pyogrio.raw
+    change = change_map(150, 131)
+    path = write_tif(tmp_path / 'change.tif', change[None], nodata=255)
+    out = tmp_path / f'changes.{ext}'
+    n = write_polygons(str(path), str(out), block=32)
+    want = whole_raster_areas(change)
+    assert n == len(want) > 100
+    meta, _, geoms, fields = pyogrio.raw.read(out)
+    assert meta['fields'].tolist() == ['pixels', 'area_m2']
+    assert rasterio.crs.CRS.from_user_input(meta['crs']) == 'EPSG:32631'
+    pixels, area = fields
+    assert sorted(pixels.tolist()) == want
+    np.testing.assert_allclose(area, pixels * 0.25)  # 0.5 m pixels
+    # Geometry in the CRS: each region's area in m^2 is its own attribute.
+    got = np.array([shape_area(g) for g in geoms])
+    np.testing.assert_allclose(got, area)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        'change.tif', f'changes.{ext}']
+
+
+def shape_area(wkb):
+    import shapely
+    return shapely.from_wkb(wkb).area
+
+
+def test_min_area_drops_small_regions(tmp_path):
+    import pyogrio.raw
+    change = change_map(90, 100, seed=1)
+    path = write_tif(tmp_path / 'change.tif', change[None], nodata=255)
+    n = write_polygons(str(path), str(tmp_path / 'big.gpkg'), min_area=9.0,
+                       block=40)  # m^2: 36 pixels
+    want = [a for a in whole_raster_areas(change) if a * 0.25 >= 9.0]
+    assert n == len(want) > 0
+    _, _, _, (pixels, _) = pyogrio.raw.read(tmp_path / 'big.gpkg')
+    assert sorted(pixels.tolist()) == want
+
+
+def test_no_change_writes_an_empty_layer(tmp_path):
+    import pyogrio
+    path = write_tif(tmp_path / 'change.tif', np.zeros((1, 40, 40),
+                                                       np.uint8), nodata=255)
+    assert write_polygons(str(path), str(tmp_path / 'none.gpkg')) == 0
+    assert pyogrio.read_info(tmp_path / 'none.gpkg')['features'] == 0
+
+
+def test_scores_against_a_label_raster(tmp_path):
+    change = change_map(70, 60, seed=2)
+    rng = np.random.default_rng(3)
+    label = (rng.random(change.shape) < 0.4).astype(np.uint8)
+    label[-10:] = 9  # the label's nodata
+    write_tif(tmp_path / 'change.tif', change[None], nodata=255)
+    write_tif(tmp_path / 'label.tif', label[None], nodata=9)
+    s = score_change(str(tmp_path / 'change.tif'),
+                     str(tmp_path / 'label.tif'), block=16)
+    valid = (change != 255) & (label != 9)
+    tp = int((valid & (change == 1) & (label == 1)).sum())
+    fp = int((valid & (change == 1) & (label == 0)).sum())
+    fn = int((valid & (change == 0) & (label == 1)).sum())
+    assert (s['tp'], s['fp'], s['fn']) == (tp, fp, fn)
+    assert s['tp'] + s['fp'] + s['fn'] + s['tn'] == valid.sum()
+    assert s['f1'] == pytest.approx(200 * tp / (2 * tp + fp + fn))
+
+
+def test_quicklook_is_small_and_red_where_changed(tmp_path):
+    change = np.zeros((1, 600, 300), np.uint8)
+    change[0, 100:300, 50:150] = 1
+    change[0, 500:, :] = 255
+    path = write_tif(tmp_path / 'change.tif', change, nodata=255)
+    grey = np.repeat(scene_bands(600, 300, 1, count=1), 3, axis=0)
+    image = write_tif(tmp_path / 'b.tif', grey)
+    write_quicklook(str(path), str(tmp_path / 'ql.png'), str(image),
+                    max_side=200)
+    from PIL import Image
+    ql = np.asarray(Image.open(tmp_path / 'ql.png')).astype(int)
+    assert ql.shape == (200, 100, 3)
+    red = (ql[..., 0] > ql[..., 1] + 40) & (ql[..., 0] > ql[..., 2] + 40)
+    assert red[40:95, 20:45].all() and not red[:30].any()
+    assert (ql[175:] == 40).all()  # nodata

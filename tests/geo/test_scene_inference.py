@@ -1,0 +1,224 @@
+"""infer_change_scene on real GeoTIFF pairs written in the test."""
+import numpy as np
+import pytest
+import rasterio
+from PIL import Image
+
+from seg_plugins.apis import infer_change, infer_change_scene
+from seg_plugins.apis.change_inference import tile_windows
+from seg_plugins.geo.grid import GridMismatchError
+from tests.geo.scene_fixture import (
+    scene_bands,
+    transform,
+    write_tif,
+    write_tiny_model,
+)
+
+TILE, OVERLAP, BATCH = 64, 16, 3
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    from seg_plugins.apis import init_change_model
+    root = tmp_path_factory.mktemp('tiny')
+    config, ckpt = write_tiny_model(root)
+    return init_change_model(str(config), str(ckpt)), config, ckpt
+
+
+@pytest.fixture(scope='module')
+def scene(tmp_path_factory):
+    """A 3-band pair of 544 x 520 (more than one COG block, so the COG
+    has overviews); also as PNGs of the same pixels."""
+    root = tmp_path_factory.mktemp('scene')
+    a, b = scene_bands(544, 520, 1), scene_bands(544, 520, 2)
+    b[:, 100:200, 300:420] = a[:, 100:200, 300:420]  # unchanged part
+    paths = dict(a=write_tif(root / 'a.tif', a), b=write_tif(root / 'b.tif',
+                                                             b))
+    for name, bands in (('a', a), ('b', b)):
+        Image.fromarray(bands.transpose(1, 2, 0)).save(root / f'{name}.png')
+    return root, paths, a, b
+
+
+def run(model, a, b, out, **kwargs):
+    kwargs = dict(dict(tile=TILE, overlap=OVERLAP, batch_size=BATCH),
+                  **kwargs)
+    return infer_change_scene(model, str(a), str(b), str(out), **kwargs)
+
+
+def read(path):
+    with rasterio.open(path) as src:
+        return src.read(1)
+
+
+def test_cog_on_a_grid_equal_to_infer_change(tiny, scene, tmp_path):
+    model = tiny[0]
+    root, paths, _, _ = scene
+    summary = run(model, paths['a'], paths['b'], tmp_path / 'change.tif',
+                  prob_out=tmp_path / 'prob.tif')
+    change_ref, prob_ref = infer_change(model, str(root / 'a.png'),
+                                        str(root / 'b.png'), TILE, OVERLAP,
+                                        BATCH)
+    assert 0 < change_ref.sum() < change_ref.size  # not a trivial map
+    with rasterio.open(paths['a']) as a, rasterio.open(
+            tmp_path / 'change.tif') as out:
+        assert out.crs == a.crs and out.transform == a.transform
+        assert (out.width, out.height) == (a.width, a.height)
+        assert out.nodata == 255 and out.dtypes == ('uint8', )
+        assert out.tags(ns='IMAGE_STRUCTURE')['LAYOUT'] == 'COG'
+        assert out.overviews(1) and out.profile['tiled']
+        np.testing.assert_array_equal(out.read(1), change_ref)
+    np.testing.assert_array_equal(read(tmp_path / 'prob.tif'), prob_ref)
+    assert summary['changed_pixels'] == int(change_ref.sum())
+    assert summary['valid_pixels'] == change_ref.size
+    assert summary['changed_area_m2'] == pytest.approx(
+        0.25 * change_ref.sum())
+    assert summary['tiles_skipped'] == 0
+    assert summary['tiles_run'] == len(list(tile_windows(544, 520, TILE,
+                                                         OVERLAP)))
+    # Nothing else left beside the outputs.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['change.tif',
+                                                          'prob.tif']
+
+
+def test_nodata_propagates_and_empty_tiles_are_not_run(tiny, tmp_path):
+    model = tiny[0]
+    h, w = 200, 180
+    a, b = scene_bands(h, w, 3), scene_bands(h, w, 4)
+    valid_a = np.ones((h, w), bool)
+    valid_a[:, :100] = False  # nodata value 0 in A
+    a[:, ~valid_a] = 0
+    valid_b = np.ones((h, w), bool)
+    valid_b[150:, :] = False  # an internal mask in B
+    valid_b[20:30, 120:125] = False
+    write_tif(tmp_path / 'a.tif', a, nodata=0)
+    write_tif(tmp_path / 'b.tif', b, mask=valid_b)
+    batches = []
+    hook = model.backbone.register_forward_hook(
+        lambda m, args, out: batches.append(args[0].shape[0]))
+    try:
+        summary = run(model, tmp_path / 'a.tif', tmp_path / 'b.tif',
+                      tmp_path / 'c.tif', prob_out=tmp_path / 'p.tif')
+    finally:
+        hook.remove()
+    valid = valid_a & valid_b
+    change = read(tmp_path / 'c.tif')
+    np.testing.assert_array_equal(change == 255, ~valid)
+    assert set(np.unique(change[valid])) <= {0, 1}
+    with rasterio.open(tmp_path / 'p.tif') as prob:
+        np.testing.assert_array_equal(prob.read_masks(1) > 0, valid)
+    wanted = [valid[cr, cc].any()
+              for _, _, cr, cc in tile_windows(h, w, TILE, OVERLAP)]
+    assert summary['tiles_run'] == sum(wanted) == sum(batches)
+    assert summary['tiles_skipped'] == len(wanted) - sum(wanted) > 0
+    assert summary['valid_pixels'] == valid.sum()
+
+
+def test_align_resamples_a_shifted_b(tiny, tmp_path):
+    """B on a grid moved 5 px east and 3 px south: aligned, the result is
+    the co-registered pair's away from the strip B does not cover."""
+    model = tiny[0]
+    h, w, dx, dy = 160, 150, 5, 3
+    a, b = scene_bands(h, w, 5), scene_bands(h + dy, w + dx, 6)
+    write_tif(tmp_path / 'a.tif', a)
+    write_tif(tmp_path / 'b.tif', b[:, :h, :w])
+    # Pixel (r, c) of the shifted B is (r + dy, c + dx) of A's grid.
+    write_tif(tmp_path / 'b_shift.tif', b[:, dy:, dx:],
+              geotransform=transform(dx, dy))
+    ref = run(model, tmp_path / 'a.tif', tmp_path / 'b.tif',
+              tmp_path / 'ref.tif')
+    with pytest.raises(GridMismatchError, match='align'):
+        run(model, tmp_path / 'a.tif', tmp_path / 'b_shift.tif',
+            tmp_path / 'no.tif')
+    assert not (tmp_path / 'no.tif').exists()
+    aligned = run(model, tmp_path / 'a.tif', tmp_path / 'b_shift.tif',
+                  tmp_path / 'aligned.tif', align=True)
+    got, want = read(tmp_path / 'aligned.tif'), read(tmp_path / 'ref.tif')
+    # Outside B's footprint: nodata. Tiles that see no missing pixel:
+    # identical.
+    assert (got[:dy] == 255).all() and (got[:, :dx] == 255).all()
+    np.testing.assert_array_equal(got[TILE:, TILE:], want[TILE:, TILE:])
+    assert aligned['valid_pixels'] == (h - dy) * (w - dx)
+    assert ref['valid_pixels'] == h * w
+
+
+def test_band_selection_uint16_and_band_count_check(tiny, tmp_path):
+    model = tiny[0]
+    a = scene_bands(96, 80, 7, count=4, dtype=np.uint16)
+    b = scene_bands(96, 80, 8, count=4, dtype=np.uint16)
+    write_tif(tmp_path / 'a.tif', a)
+    write_tif(tmp_path / 'b.tif', b)
+    with pytest.raises(ValueError) as e:
+        run(model, tmp_path / 'a.tif', tmp_path / 'b.tif', tmp_path / 'c.tif')
+    msg = str(e.value)
+    assert 'a.tif gives 4 bands' in msg and 'expects 3' in msg
+    assert 'in_channels' in msg
+    summary = run(model, tmp_path / 'a.tif', tmp_path / 'b.tif',
+                  tmp_path / 'c.tif', bands=[1, 2, 4])
+    assert summary['valid_pixels'] == 96 * 80
+    # The bands read are 1, 2, 4 of each date, values as stored (uint16).
+    from seg_plugins.geo.raster_pair import RasterPair
+    with RasterPair(str(tmp_path / 'a.tif'), str(tmp_path / 'b.tif'),
+                    bands=[1, 2, 4]) as pair:
+        img_a, img_b, valid = pair.read(slice(-4, 20), slice(70, 90))
+    assert img_a.dtype == np.uint16 and img_a.shape == (24, 20, 3)
+    # 3 bands: handed over reversed, as cv2 gives BGR.
+    np.testing.assert_array_equal(img_a[4:, :10],
+                                  a[[3, 1, 0], :20, 70:].transpose(1, 2, 0))
+    assert not valid[:4].any() and not valid[:, 10:].any()
+    assert valid[4:, :10].all() and (img_a[:4] == 0).all()
+    with pytest.raises(ValueError, match='a.tif has 4 bands.*band 5'):
+        RasterPair(str(tmp_path / 'a.tif'), str(tmp_path / 'b.tif'),
+                   bands=[1, 2, 5])
+
+
+def test_grids_that_differ_are_one_error_naming_both(tiny, tmp_path):
+    model = tiny[0]
+    a = scene_bands(64, 64, 9)
+    write_tif(tmp_path / 'a.tif', a)
+    write_tif(tmp_path / 'b.tif', a, crs='EPSG:32632')
+    write_tif(tmp_path / 'small.tif', a[:, :60])
+    for other, detail in (('b.tif', 'EPSG:32632'), ('small.tif', '64x60 px')):
+        with pytest.raises(GridMismatchError) as e:
+            run(model, tmp_path / 'a.tif', tmp_path / other,
+                tmp_path / 'c.tif')
+        msg = str(e.value)
+        assert 'a.tif' in msg and other in msg and detail in msg
+        assert 'EPSG:32631, 64x64 px' in msg and '--align' in msg
+    assert not (tmp_path / 'c.tif').exists()
+
+
+def test_not_a_raster(tiny, tmp_path):
+    (tmp_path / 'notes.tif').write_text('not an image')
+    write_tif(tmp_path / 'b.tif', scene_bands(64, 64, 1))
+    with pytest.raises(ValueError, match='cannot read .*notes.tif as a '
+                       'raster'):
+        run(tiny[0], tmp_path / 'notes.tif', tmp_path / 'b.tif',
+            tmp_path / 'c.tif')
+    with pytest.raises(ValueError, match='missing.tif'):
+        run(tiny[0], tmp_path / 'b.tif', tmp_path / 'missing.tif',
+            tmp_path / 'c.tif')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['b.tif',
+                                                          'notes.tif']
+
+
+def test_no_crs_works_without_georeferencing_and_says_so(tiny, tmp_path):
+    a, b = scene_bands(64, 70, 1), scene_bands(64, 70, 2)
+    write_tif(tmp_path / 'a.tif', a, crs=None)
+    write_tif(tmp_path / 'b.tif', b, crs=None)
+    with pytest.warns(UserWarning, match='a.tif has no CRS'):
+        summary = run(tiny[0], tmp_path / 'a.tif', tmp_path / 'b.tif',
+                      tmp_path / 'c.tif')
+    assert not summary['georeferenced'] and summary['changed_area_m2'] is None
+    with rasterio.open(tmp_path / 'c.tif') as out:
+        assert out.crs is None and (out.width, out.height) == (70, 64)
+
+
+def test_existing_output_is_refused_unless_overwrite(tiny, scene, tmp_path):
+    _, paths, _, _ = scene
+    out = tmp_path / 'c.tif'
+    out.write_bytes(b'keep me')
+    with pytest.raises(FileExistsError, match='c.tif exists.*overwrite'):
+        run(tiny[0], paths['a'], paths['b'], out, tile=256)
+    assert out.read_bytes() == b'keep me'
+    run(tiny[0], paths['a'], paths['b'], out, tile=256, overwrite=True)
+    assert read(out).shape == (544, 520)
