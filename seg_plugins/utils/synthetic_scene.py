@@ -236,7 +236,7 @@ def write_scene_pair(out_dir: str,
     foot_b = Footprint(scene, height, width)
     dr, dc = b_shift
     transform_a = from_origin(origin[0], origin[1], pixel_size, pixel_size)
-    transform_b = transform_a * transform_a.translation(dc, dr)
+    transform_b = transform_a @ transform_a.translation(dc, dr)
     if crs is None:
         transform_a = transform_b = None
     scale, top = (1, 255) if dtype == 'uint8' else (dn_scale, 65535)
