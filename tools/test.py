@@ -2,12 +2,16 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out OUT]
         [--show-dir DIR] [--tta] [--cfg-options k=v ...]
-        [--launcher {none,pytorch,slurm}]
+        [--launcher {none,pytorch,slurm}] [--backend {pytorch,onnxruntime}]
 
 ``--out``: mmseg configs write prediction PNGs to the directory OUT (as
 mmseg's tool does); mmdet configs dump results to the pickle file OUT (as
 mmdet's tool does). The metrics are logged and written to
 ``<work_dir>/<timestamp>/<timestamp>.json``.
+
+``--backend onnxruntime``: CHECKPOINT is a graph exported from CONFIG by
+``tools/deploy/export_onnx.py``; the runner, dataset, data preprocessor
+and evaluator are the config's, only the network is run by ONNX Runtime.
 """
 import argparse
 import os.path as osp
@@ -16,6 +20,7 @@ import sys
 from mmengine.config import ConfigDict
 
 import seg_plugins  # noqa: F401  (registers components, torch compat)
+import seg_plugins.deploy  # noqa: F401  (registers ORTSegmentor)
 from seg_plugins.utils.runner_setup import (
     build_runner,
     default_scope,
@@ -37,7 +42,33 @@ def parse_args():
         '--show-dir', help='directory where painted predictions are saved')
     parser.add_argument(
         '--tta', action='store_true', help='test time augmentation')
+    parser.add_argument(
+        '--backend',
+        choices=['pytorch', 'onnxruntime'],
+        default='pytorch',
+        help='onnxruntime: CHECKPOINT is an exported .onnx file')
     return parse_runner_args(parser)
+
+
+def use_onnxruntime(cfg, onnx_file, scope):
+    """Replace the config's network by the exported graph (ORTSegmentor),
+    keeping its data preprocessor and test_cfg."""
+    if scope != 'mmseg':
+        raise RuntimeError('--backend onnxruntime supports mmseg configs only')
+    import onnxruntime
+    import torch
+
+    from seg_plugins.deploy import preprocessing
+    cuda = (torch.cuda.is_available() and 'CUDAExecutionProvider'
+            in onnxruntime.get_available_providers())
+    cfg.model = ConfigDict(
+        type='ORTSegmentor',
+        onnx_file=onnx_file,
+        data_preprocessor=cfg.model.data_preprocessor,
+        test_cfg=cfg.model.get('test_cfg', None),
+        device='cuda' if cuda else 'cpu',
+        expected_preprocessing=preprocessing(cfg))
+    cfg.load_from = None
 
 
 def enable_visualization(cfg, show_dir, scope):
@@ -77,6 +108,8 @@ def main():
                       args.launcher)
     scope = default_scope(cfg)
     cfg.load_from = args.checkpoint
+    if args.backend == 'onnxruntime':
+        use_onnxruntime(cfg, args.checkpoint, scope)
     if args.show_dir:
         enable_visualization(cfg, args.show_dir, scope)
     if args.tta:

@@ -19,9 +19,30 @@ ImageLike = Union[str, np.ndarray]
 
 
 def init_change_model(config, checkpoint: Optional[str] = None,
-                      device: str = 'cpu', cfg_options=None) -> nn.Module:
-    """Build a change-detection model from a config (mmseg's ``init_model``;
-    checkpoints load with ``weights_only=True``)."""
+                      device: str = 'cpu', cfg_options=None,
+                      backend: str = 'pytorch') -> nn.Module:
+    """Build a change-detection model from a config.
+
+    Args:
+        config (str | Config): The model's config.
+        checkpoint (str, optional): 'pytorch': a .pth file (mmseg's
+            ``init_model``, loaded with ``weights_only=True``);
+            'onnxruntime': the .onnx file exported from this config by
+            ``tools/deploy/export_onnx.py``.
+        device (str): 'cpu' or 'cuda[:N]'.
+        cfg_options (dict, optional): Overrides merged into the config.
+        backend (str): 'pytorch' or 'onnxruntime'. Either way the model has
+            mmseg's ``test_step`` and the config's data preprocessor.
+    """
+    if backend == 'onnxruntime':
+        from ..deploy import init_ort_model
+        if checkpoint is None:
+            raise ValueError("backend='onnxruntime' needs the .onnx file as "
+                             'checkpoint')
+        return init_ort_model(config, checkpoint, device, cfg_options)
+    if backend != 'pytorch':
+        raise ValueError(f"backend must be 'pytorch' or 'onnxruntime', got "
+                         f'{backend!r}')
     return init_model(config, checkpoint, device=device,
                       cfg_options=cfg_options)
 

@@ -1,0 +1,68 @@
+"""Compare an exported graph with the PyTorch model it came from."""
+from typing import List, Sequence
+
+import numpy as np
+import torch
+
+from .export import ProbabilityGraph
+from .ort_model import _read_metadata
+
+# What the export promises: probabilities within 1e-4, maps on >= 99.99 %
+# of pixels.
+ATOL = 1e-4
+MIN_AGREEMENT = 0.9999
+
+
+def probability_maps(probs: np.ndarray, meta: dict) -> np.ndarray:
+    """(N, K, H, W) probabilities -> (N, H, W) predicted class, as mmseg
+    predicts (threshold for one channel, argmax otherwise)."""
+    if probs.shape[1] == 1:
+        return (probs[:, 0] > meta['threshold']).astype(np.int64)
+    return probs.argmax(axis=1)
+
+
+def check_shapes(meta: dict) -> List[Sequence[int]]:
+    """(N, H, W) to test: the export shape, and for a dynamic graph another
+    batch size and a size one divisor step larger."""
+    h, w = meta['export_shape']
+    shapes = [(1, h, w)]
+    if meta['dynamic']:
+        d = meta['size_divisor']
+        shapes.append((2, h + d, w + 2 * d))
+    return shapes
+
+
+def compare(model, session, meta: dict, shape: Sequence[int],
+            seed: int = 0) -> dict:
+    """Max |difference| of the probabilities and agreement of the maps on
+    one random normalised input of ``shape`` (N, H, W)."""
+    n, h, w = shape
+    channels = meta['num_images'] * meta['channels']
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, channels, h, w, generator=gen)
+    with torch.no_grad():
+        ref = ProbabilityGraph(model).eval()(x).numpy()
+    out = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    agree = float((probability_maps(ref, meta) ==
+                   probability_maps(out, meta)).mean())
+    diff = float(np.abs(ref - out).max())
+    return dict(shape=list(shape), max_abs_diff=diff, agreement=agree,
+                ok=diff <= ATOL and agree >= MIN_AGREEMENT)
+
+
+def verify_export(model, onnx_file: str) -> dict:
+    """Run :func:`compare` at every shape of :func:`check_shapes`.
+
+    Args:
+        model (EncoderDecoder): The model the graph was exported from.
+        onnx_file (str): The graph.
+
+    Returns:
+        dict: ``ok`` and the per-shape ``checks``.
+    """
+    import onnxruntime as ort
+    meta = _read_metadata(onnx_file)
+    session = ort.InferenceSession(onnx_file,
+                                   providers=['CPUExecutionProvider'])
+    checks = [compare(model, session, meta, s) for s in check_shapes(meta)]
+    return dict(ok=all(c['ok'] for c in checks), checks=checks)
