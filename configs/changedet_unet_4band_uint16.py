@@ -11,10 +11,13 @@ _base_ = [
 # Per-band mean/std in digital numbers (the chips' units: nothing is
 # rescaled on loading), band order. scenes2chips prints them for the train
 # chips and writes <out>/band_stats.json; replace these with your data's.
-# These are those of the synthetic 4-band uint16 scene
-# (make_synthetic_scene.py --bands 4 --dtype uint16, 40 DN per level).
-mean = [4743.5, 4742.1, 4737.2, 4745.6]
-std = [2103.4, 2102.2, 2098.9, 2104.5]
+# These are the ones printed for the synthetic 4-band uint16 scene (40 DN
+# per level):
+#   make_synthetic_scene.py --out S --size 2048 --bands 4 --dtype uint16
+#   scenes2chips.py --scene S/scene_A.tif S/scene_B.tif S/scene_label.tif \
+#       --out data/scene_chips --size 256
+mean = [4127.091, 5619.54, 5796.962, 5520.525]
+std = [1958.429, 2389.679, 2475.544, 2356.163]
 data_preprocessor = dict(mean=mean, std=std, bgr_to_rgb=False)
 model = dict(
     data_preprocessor=data_preprocessor,
