@@ -1,19 +1,47 @@
-"""Change map of an image pair of any size, by overlapping tiles.
+"""Change map of an image pair, or of many pairs, of any size.
 
-    python tools/infer.py A.png B.png --config configs/changedet_unet.py \
-        --checkpoint best.pth --out change.png [--overlay overlay.png] \
-        [--prob prob.png] [--tile 256] [--overlap 32] [--device cpu]
+Georeferenced scenes (GeoTIFF or any GDAL-readable raster), streamed tile
+by tile into Cloud-Optimised GeoTIFFs on A's grid:
 
-Writes the change map as a 0/255 PNG, optionally the change probability
-(0-255) and an overlay of the changes (red) on image B.
+    python tools/infer.py A.tif B.tif --config CONFIG --checkpoint CKPT \
+        --out change.tif [--prob prob.tif] [--polygons changes.gpkg \
+        --min-area 50] [--quicklook quicklook.png] [--label label.tif] \
+        [--bands 1,2,3] [--align] [--overwrite]
+
+PNG pairs (no georeferencing), held in memory, when --out is a PNG:
+
+    python tools/infer.py A.png B.png --config CONFIG --checkpoint CKPT \
+        --out change.png [--overlay overlay.png] [--prob prob.png]
+
+Many pairs: --pairs list.txt with lines "A B OUT" (OUT a .tif); --prob,
+--polygons and --quicklook then give suffixes appended to each OUT's stem
+(e.g. --polygons .gpkg --prob _prob.tif). A pair that fails is reported by
+name and the others still run; the exit status is non-zero at the end.
+Over several processes: bash tools/dist_infer.sh list.txt N [args...].
 """
 import argparse
+import inspect
+import os
+import os.path as osp
+import sys
+import time
+from typing import List, Optional, Tuple
 
 import mmcv
 import numpy as np
 
-from seg_plugins.apis import infer_change, init_change_model
+from seg_plugins.apis import (
+    infer_change,
+    infer_change_scene,
+    init_change_model,
+)
+from seg_plugins.apis.change_inference import axis_windows
+from seg_plugins.geo import parse_bands
+from seg_plugins.geo.cog import check_outputs
 from seg_plugins.utils.image_io import read_image
+
+PNG_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp')
+SCENE_ONLY = ('polygons', 'quicklook', 'label', 'bands', 'align')
 
 
 def overlay(img_b: np.ndarray, change: np.ndarray,
@@ -26,22 +54,77 @@ def overlay(img_b: np.ndarray, change: np.ndarray,
     return out.astype(np.uint8)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('img_a')
-    parser.add_argument('img_b')
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument('img_a', nargs='?')
+    parser.add_argument('img_b', nargs='?')
     parser.add_argument('--config', required=True)
     parser.add_argument('--checkpoint', required=True)
-    parser.add_argument('--out', required=True, help='change map PNG')
-    parser.add_argument('--overlay', help='overlay PNG on image B')
-    parser.add_argument('--prob', help='change probability PNG')
+    parser.add_argument('--out', help='change map: .tif (COG) or .png')
+    parser.add_argument('--pairs', help='list of "A B OUT" lines')
+    parser.add_argument('--prob', help='change probability (0-255)')
+    parser.add_argument('--overlay', help='PNG pairs: overlay on image B')
+    parser.add_argument('--polygons', help='change regions, .gpkg/.geojson')
+    parser.add_argument('--min-area', type=float, default=0.0,
+                        help='smallest region kept, m^2 (pixels when the '
+                        'CRS is not projected)')
+    parser.add_argument('--quicklook', help='small overlay PNG of the '
+                        'result, read from the COG overviews')
+    parser.add_argument('--label', help='reference change raster on A\'s '
+                        'grid: prints F1 / precision / recall')
+    parser.add_argument('--bands', help='1-based bands of both dates, '
+                        'e.g. 1,2,3 (default: all)')
+    parser.add_argument('--align', action='store_true',
+                        help='resample B onto A\'s grid (bilinear)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace existing outputs')
     parser.add_argument('--tile', type=int, default=256)
     parser.add_argument('--overlap', type=int, default=32)
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--device', default='cpu')
-    args = parser.parse_args()
+    parser.add_argument('--backend', default='pytorch',
+                        choices=['pytorch', 'onnxruntime'])
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch'],
+                        help='pytorch: one share of --pairs per rank '
+                        '(torchrun, tools/dist_infer.sh)')
+    args = parser.parse_args(argv)
+    if bool(args.pairs) == bool(args.img_a or args.img_b or args.out):
+        parser.error('give either A B --out OUT, or --pairs LIST')
+    if not args.pairs and not (args.img_a and args.img_b and args.out):
+        parser.error('need A, B and --out')
+    if args.out and args.out.lower().endswith(PNG_SUFFIXES):
+        used = [f'--{k.replace("_", "-")}' for k in SCENE_ONLY
+                if getattr(args, k)]
+        if used:
+            parser.error(f'{" ".join(used)} need a GeoTIFF output '
+                         '(--out change.tif)')
+    elif args.overlay:
+        parser.error('--overlay is for PNG outputs; use --quicklook')
+    try:
+        args.bands = parse_bands(args.bands)
+    except ValueError as e:
+        parser.error(str(e))
+    return args
 
-    model = init_change_model(args.config, args.checkpoint, args.device)
+
+def build_model(args):
+    device = args.device
+    if device.startswith('cuda') and 'LOCAL_RANK' in os.environ:
+        device = f'cuda:{os.environ["LOCAL_RANK"]}'
+    kwargs = {}
+    if args.backend != 'pytorch':
+        if 'backend' not in inspect.signature(init_change_model).parameters:
+            sys.exit(f'--backend {args.backend}: this version of '
+                     'init_change_model has no backends')
+        kwargs['backend'] = args.backend
+    return init_change_model(args.config, args.checkpoint, device, **kwargs)
+
+
+def infer_png(model, args) -> None:
+    """The in-memory path for PNG pairs (no georeferencing)."""
+    check_outputs((args.out, args.prob, args.overlay), args.overwrite)
     img_b = read_image(args.img_b, 'color')
     change, prob = infer_change(model, args.img_a, img_b, args.tile,
                                 args.overlap, args.batch_size)
@@ -52,6 +135,126 @@ def main():
         mmcv.imwrite(overlay(img_b, change), args.overlay)
     print(f'{args.out}: {int(change.sum())} of {change.size} pixels changed '
           f'({100 * change.mean():.2f}%)')
+
+
+def count_tiles(path: str, tile: int, overlap: int) -> int:
+    import rasterio
+
+    from seg_plugins.geo.grid import open_raster
+    with rasterio.Env(), open_raster(path) as src:
+        return (len(axis_windows(src.height, tile, overlap)) *
+                len(axis_windows(src.width, tile, overlap)))
+
+
+def describe(summary: dict) -> str:
+    """The closing summary line of one pair."""
+    text = (f'{summary["change"]}: {summary["changed_pixels"]} of '
+            f'{summary["valid_pixels"]} valid pixels changed '
+            f'({summary["changed_percent"]:.2f}%)')
+    if summary['changed_area_m2'] is not None:
+        text += f', {summary["changed_area_m2"]:.1f} m^2'
+    elif not summary['georeferenced']:
+        text += ' (no CRS: written without georeferencing, no area)'
+    else:
+        text += ' (geographic CRS: no area in m^2)'
+    text += (f'; {summary["tiles_run"]} tiles run, '
+             f'{summary["tiles_skipped"]} skipped (nodata), '
+             f'{summary["seconds"]:.1f} s')
+    if summary['polygons']:
+        text += f'\n  {summary["polygons"]}: {summary["regions"]} regions'
+    return text
+
+
+def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
+                quicklook=None) -> dict:
+    from mmengine.utils import ProgressBar
+
+    from seg_plugins.geo.compare import score_change
+    from seg_plugins.geo.quicklook import write_quicklook
+    check_outputs((out, prob, polygons, quicklook), args.overwrite)
+    bar = ProgressBar(count_tiles(img_a, args.tile, args.overlap))
+    summary = infer_change_scene(
+        model, img_a, img_b, out, prob_out=prob, tile=args.tile,
+        overlap=args.overlap, batch_size=args.batch_size, bands=args.bands,
+        align=args.align, overwrite=args.overwrite, polygons=polygons,
+        min_area=args.min_area, progress=lambda n: bar.update(n))
+    print()
+    print(describe(summary))
+    if quicklook:
+        write_quicklook(out, quicklook, image_path=img_b)
+        print(f'  quicklook: {quicklook}')
+    if args.label:
+        s = score_change(out, args.label)
+        print(f'  vs {args.label}: F1 {s["f1"]:.2f} precision '
+              f'{s["precision"]:.2f} recall {s["recall"]:.2f} IoU '
+              f'{s["iou"]:.2f} (tp {s["tp"]} fp {s["fp"]} fn {s["fn"]})')
+    return summary
+
+
+def read_pairs(path: str) -> List[Tuple[int, List[str]]]:
+    """(line number, fields) of each non-blank, non-comment line."""
+    with open(path) as f:
+        return [(i, line.split()) for i, line in enumerate(f, 1)
+                if line.strip() and not line.lstrip().startswith('#')]
+
+
+def derived(out: str, suffix: Optional[str]) -> Optional[str]:
+    """OUT's stem + ``suffix`` (for --pairs)."""
+    return suffix and osp.splitext(out)[0] + suffix
+
+
+def run_pairs(model, args) -> int:
+    """Every pair of this rank's share; returns the number that failed."""
+    rank = int(os.environ.get('RANK', 0)) if args.launcher != 'none' else 0
+    world = (int(os.environ.get('WORLD_SIZE', 1))
+             if args.launcher != 'none' else 1)
+    lines = read_pairs(args.pairs)[rank::world]
+    failed = 0
+    for number, fields in lines:
+        where = f'{args.pairs}:{number}'
+        if len(fields) != 3:
+            print(f'[error] {where}: expected "A B OUT", got '
+                  f'{" ".join(fields)!r}', file=sys.stderr)
+            failed += 1
+            continue
+        img_a, img_b, out = fields
+        missing = [p for p in (img_a, img_b) if not osp.exists(p)]
+        if missing:
+            print(f'[error] {where}: {", ".join(missing)} not found',
+                  file=sys.stderr)
+            failed += 1
+            continue
+        try:
+            infer_scene(model, args, img_a, img_b, out,
+                        derived(out, args.prob), derived(out, args.polygons),
+                        derived(out, args.quicklook))
+        except (ValueError, FileExistsError) as e:
+            print(f'[error] {where}: {e}', file=sys.stderr)
+            failed += 1
+    print(f'rank {rank}/{world}: {len(lines) - failed} of {len(lines)} '
+          f'pairs done in {time.perf_counter() - START:.1f} s')
+    return failed
+
+
+START = time.perf_counter()
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    model = build_model(args)
+    if args.pairs:
+        failed = run_pairs(model, args)
+        if failed:
+            sys.exit(f'{failed} pair(s) failed, see the [error] lines')
+        return
+    try:
+        if args.out.lower().endswith(PNG_SUFFIXES):
+            infer_png(model, args)
+        else:
+            infer_scene(model, args, args.img_a, args.img_b, args.out,
+                        args.prob, args.polygons, args.quicklook)
+    except (ValueError, FileExistsError) as e:
+        sys.exit(f'error: {e}')
 
 
 if __name__ == '__main__':

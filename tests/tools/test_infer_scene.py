@@ -1,0 +1,108 @@
+"""tools/infer.py and tools/dist_infer.sh on GeoTIFF scene pairs."""
+import re
+
+import numpy as np
+import pytest
+import rasterio
+from PIL import Image
+
+from seg_plugins.geo.compare import score_change
+from tests.conftest import run_cmd, run_tool
+from tests.geo.scene_fixture import scene_bands, write_tif, write_tiny_model
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp('scenes')
+    config, ckpt = write_tiny_model(root)
+    pairs = []
+    for i in range(3):
+        a = write_tif(root / f'a{i}.tif', scene_bands(130, 120, 2 * i))
+        b = write_tif(root / f'b{i}.tif', scene_bands(130, 120, 2 * i + 1))
+        pairs.append((a, b))
+    rng = np.random.default_rng(0)
+    label = write_tif(root / 'label.tif',
+                      (rng.random((1, 130, 120)) < 0.3).astype(np.uint8))
+    return root, ['--config', config, '--checkpoint', ckpt, '--tile', '64',
+                  '--overlap', '16'], pairs, label
+
+
+def test_scene_outputs_summary_and_scores(setup, tmp_path):
+    root, model, pairs, label = setup
+    (a, b), out = pairs[0], tmp_path / 'change.tif'
+    log = run_tool('tools/infer.py', a, b, *model, '--out', out, '--prob',
+                   tmp_path / 'prob.tif', '--polygons', tmp_path / 'c.gpkg',
+                   '--quicklook', tmp_path / 'ql.png', '--label', label)
+    assert 'ETA' in log and 'task/s' in log  # mmengine's progress bar
+    with rasterio.open(out) as src, rasterio.open(a) as src_a:
+        change = src.read(1)
+        assert src.crs == src_a.crs and src.transform == src_a.transform
+    n = int(change.sum())
+    assert f'{n} of {130 * 120} valid pixels changed' in log
+    assert f'{0.25 * n:.1f} m^2' in log and '9 tiles run, 0 skipped' in log
+    regions = int(re.search(r'c.gpkg: (\d+) regions', log).group(1))
+    assert regions > 0
+    s = score_change(str(out), str(label))
+    assert f'F1 {s["f1"]:.2f} precision {s["precision"]:.2f}' in log
+    assert np.asarray(Image.open(tmp_path / 'ql.png')).shape == (130, 120, 3)
+    assert (tmp_path / 'prob.tif').exists()
+
+
+def test_existing_output_refused_without_overwrite(setup, tmp_path):
+    _, model, pairs, _ = setup
+    out = tmp_path / 'change.tif'
+    out.write_bytes(b'old')
+    log = run_tool('tools/infer.py', *pairs[0], *model, '--out', out,
+                   expect_fail=True)
+    assert 'change.tif exists' in log and '--overwrite' in log
+    assert 'Traceback' not in log and out.read_bytes() == b'old'
+    run_tool('tools/infer.py', *pairs[0], *model, '--out', out,
+             '--overwrite')
+    with rasterio.open(out) as src:
+        assert src.shape == (130, 120)
+
+
+def test_bad_inputs_are_one_clear_line(setup, tmp_path):
+    root, model, pairs, _ = setup
+    (tmp_path / 'junk.tif').write_text('junk')
+    log = run_tool('tools/infer.py', tmp_path / 'junk.tif', pairs[0][1],
+                   *model, '--out', tmp_path / 'c.tif', expect_fail=True)
+    assert 'junk.tif as a raster' in log and 'Traceback' not in log
+    log = run_tool('tools/infer.py', *pairs[0], *model, '--out',
+                   tmp_path / 'c.tif', '--bands', '1,2', expect_fail=True)
+    assert 'gives 2 bands per date' in log and 'expects 3' in log
+    assert not (tmp_path / 'c.tif').exists()
+
+
+def test_pairs_list_reports_a_missing_file_and_does_the_rest(setup,
+                                                             tmp_path):
+    _, model, pairs, _ = setup
+    lst = tmp_path / 'pairs.txt'
+    lines = [f'{a} {b} {tmp_path}/out{i}.tif' for i, (a, b) in
+             enumerate(pairs[:2])]
+    lines.insert(1, f'{pairs[2][0]} {tmp_path}/nope.tif {tmp_path}/x.tif')
+    lst.write_text('# A B OUT\n' + '\n'.join(lines) + '\n')
+    log = run_tool('tools/infer.py', '--pairs', lst, *model, '--polygons',
+                   '.gpkg', expect_fail=True)
+    assert re.search(r'pairs.txt:3: .*nope.tif not found', log)
+    assert '1 pair(s) failed' in log
+    for i in range(2):
+        assert (tmp_path / f'out{i}.tif').exists()
+        assert (tmp_path / f'out{i}.gpkg').exists()
+    assert not (tmp_path / 'x.tif').exists()
+
+
+def test_dist_infer_two_ranks_write_each_output_once(setup, tmp_path):
+    _, model, pairs, _ = setup
+    lst = tmp_path / 'pairs.txt'
+    lst.write_text(''.join(f'{a} {b} {tmp_path}/out{i}.tif\n'
+                           for i, (a, b) in enumerate(pairs)))
+    log = run_cmd(['bash', 'tools/dist_infer.sh', lst, '2', *model],
+                  env={'PORT': '29537'})
+    assert 'rank 0/2: 2 of 2 pairs done' in log
+    assert 'rank 1/2: 1 of 1 pairs done' in log
+    for i in range(3):
+        # One summary line per output: written by exactly one rank.
+        assert len(re.findall(rf'out{i}\.tif: \d+ of', log)) == 1
+        with rasterio.open(tmp_path / f'out{i}.tif') as src:
+            assert src.shape == (130, 120)
