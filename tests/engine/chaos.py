@@ -15,7 +15,7 @@ import torch
 from tests.conftest import REPO
 
 CONFIG = 'configs/changedet_demo.py'
-MAX_ITERS = 16
+MAX_ITERS = 20
 ITER_LINE = re.compile(r'Iter\(train\) \[\s*(\d+)/')
 
 

@@ -42,6 +42,8 @@ class FiniteLossHook(Hook):
         self.action = action
         self.skipped = 0
         self._terms: Optional[dict] = None
+        self._buffers: Optional[dict] = None
+        self._model = None
 
     def before_train(self, runner) -> None:
         wrapper = runner.optim_wrapper
@@ -67,6 +69,14 @@ class FiniteLossHook(Hook):
 
         model.parse_losses = parse_and_keep
         wrapper.update_params = checked_update
+        self._model = model
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        if self.action == 'skip' and self._model is not None:
+            self._buffers = {
+                name: b.detach().clone()
+                for name, b in self._model.named_buffers()
+            }
 
     @staticmethod
     def _finite(loss: torch.Tensor) -> bool:
@@ -87,6 +97,9 @@ class FiniteLossHook(Hook):
                 'the weights are those of the iteration before. '
                 "FiniteLossHook(action='skip') skips such steps instead.")
         self.skipped += 1
+        if self._buffers is not None:
+            for name, b in self._model.named_buffers():
+                b.copy_(self._buffers[name])
         wrapper.zero_grad()
         wrapper._inner_count += 1  # keep gradient accumulation in step
         print_log(
