@@ -1,0 +1,178 @@
+"""Throughput and peak memory of streamed scene inference
+(``infer_change_scene``) on synthetic GeoTIFF pairs of growing size.
+
+For each kind (3-band uint8, 4-band uint16) and size, a synthetic pair
+(``seg_plugins.utils.synthetic_scene.write_scene_pair``, irregular nodata
+footprints) is written once; then, each in its own process (peak RSS is
+per process):
+
+* scene: ``infer_change_scene`` from the GeoTIFFs to the change and
+  probability COGs; MP/s over the scene, peak RSS above the RSS with the
+  model loaded (the interpreter's baseline);
+* bare: the model alone (``predict_tiles``) over as many tiles as the scene
+  ran, on arrays already in memory, same batch size;
+* infer_change (one size, ``--memory-size``): the in-memory path on the
+  same pair, its arrays read whole beforehand (reading not timed).
+
+    python tools/analysis/benchmark_scene.py [--sizes 2048 4096 8192] \
+        [--kinds rgb8 nir16] [--base-channels 16] [--work-dir DIR]
+
+Targets: scene peak memory flat within +-10% from the smallest to the
+largest size; scene >= 0.90x bare forward; scene >= 1.0x infer_change.
+"""
+import argparse
+import json
+import os.path as osp
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+KINDS = dict(rgb8=dict(bands=3, dtype='uint8',
+                       config='configs/changedet_unet.py'),
+             nir16=dict(bands=4, dtype='uint16',
+                        config='configs/changedet_unet_4band_uint16.py'))
+
+
+def rss_mb() -> float:
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load_model(args):
+    import torch
+
+    from seg_plugins.apis import init_change_model
+    torch.set_num_threads(args.threads)
+    cfg = {'model.backbone.base_channels': args.base_channels,
+           'model.decode_head.in_channels': args.base_channels}
+    return init_change_model(KINDS[args.kind]['config'], None, 'cpu', cfg)
+
+
+def child(args) -> dict:
+    """One measurement (``args.mode``) in this process."""
+    from seg_plugins.apis import infer_change, infer_change_scene
+    from seg_plugins.apis.change_inference import predict_tiles
+    model = load_model(args)
+    pair = json.loads(args.pair)
+    rng = np.random.default_rng(0)
+    kind = KINDS[args.kind]
+    warm = rng.integers(1, 200, (args.tile, args.tile, 2 * kind['bands']),
+                        dtype=kind['dtype'])
+    predict_tiles(model, [warm] * args.batch_size)  # allocator, kernels
+    base = rss_mb()
+    if args.mode == 'scene':
+        out = tempfile.mkdtemp(dir=args.work_dir)
+        start = time.perf_counter()
+        s = infer_change_scene(model, pair['a'], pair['b'],
+                               osp.join(out, 'change.tif'),
+                               osp.join(out, 'prob.tif'), tile=args.tile,
+                               overlap=args.overlap,
+                               batch_size=args.batch_size)
+        seconds = time.perf_counter() - start
+        return dict(seconds=seconds, tiles=s['tiles_run'],
+                    skipped=s['tiles_skipped'], peak_mb=peak_mb() - base)
+    if args.mode == 'bare':
+        tiles = [rng.integers(1, 200, warm.shape, dtype=kind['dtype'])
+                 for _ in range(args.batch_size)]
+        start = time.perf_counter()
+        for i in range(0, args.tiles, args.batch_size):
+            predict_tiles(model, tiles[:min(args.batch_size,
+                                            args.tiles - i)])
+        return dict(seconds=time.perf_counter() - start)
+    import rasterio
+
+    from seg_plugins.geo import to_loader_order
+    imgs = []
+    for path in (pair['a'], pair['b']):
+        with rasterio.open(path) as src:
+            imgs.append(to_loader_order(src.read()))
+    start = time.perf_counter()
+    infer_change(model, imgs[0], imgs[1], args.tile, args.overlap,
+                 args.batch_size)
+    return dict(seconds=time.perf_counter() - start)
+
+
+def run_child(args, kind, pair, mode, **extra) -> dict:
+    cmd = [sys.executable, __file__, '--mode', mode, '--kind', kind,
+           '--pair', json.dumps(pair)]
+    for key in ('tile', 'overlap', 'batch_size', 'threads', 'base_channels',
+                'work_dir'):
+        cmd += [f'--{key.replace("_", "-")}', str(getattr(args, key))]
+    for key, value in extra.items():
+        cmd += [f'--{key}', str(value)]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f'{mode} on {pair["a"]} failed:\n{out.stderr[-3000:]}')
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument('--sizes', type=int, nargs='+',
+                        default=[2048, 4096, 8192])
+    parser.add_argument('--kinds', nargs='+', default=list(KINDS),
+                        choices=list(KINDS))
+    parser.add_argument('--memory-size', type=int, default=4096,
+                        help='size at which infer_change is also run')
+    parser.add_argument('--tile', type=int, default=256)
+    parser.add_argument('--overlap', type=int, default=32)
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--base-channels', type=int, default=16,
+                        help='the U-Net width (16: the configs\')')
+    parser.add_argument('--work-dir', default=None)
+    for hidden in ('mode', 'kind', 'pair'):
+        parser.add_argument(f'--{hidden}', help=argparse.SUPPRESS)
+    parser.add_argument('--tiles', type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.mode:
+        print(json.dumps(child(args)))
+        return
+    from seg_plugins.utils.synthetic_scene import write_scene_pair
+    args.work_dir = args.work_dir or tempfile.mkdtemp(prefix='bench_scene_')
+    print(f'{"kind":>6} {"size":>5} {"tiles":>6} {"skip":>5} '
+          f'{"scene MP/s":>10} {"bare MP/s":>9} {"ratio":>6} '
+          f'{"peak MB":>8} {"mem ratio":>9} {"vs infer_change":>15}')
+    for kind in args.kinds:
+        spec = KINDS[kind]
+        first_peak = None
+        for size in args.sizes:
+            pair = write_scene_pair(
+                osp.join(args.work_dir, f'{kind}_{size}'), size,
+                bands=spec['bands'], dtype=spec['dtype'], seed=size)
+            scene = run_child(args, kind, pair, 'scene')
+            bare = run_child(args, kind, pair, 'bare', tiles=scene['tiles'])
+            mp = size * size / 1e6
+            # Bare: MP/s of the pixels the scene ran through the model.
+            run_mp = mp * scene['tiles'] / (scene['tiles'] +
+                                            scene['skipped'])
+            scene_mps = mp / scene['seconds']
+            bare_mps = run_mp / bare['seconds']
+            first_peak = first_peak or scene['peak_mb']
+            vs = ''
+            if size == args.memory_size:
+                mem = run_child(args, kind, pair, 'infer_change')
+                vs = f'{mem["seconds"] / scene["seconds"]:.2f}x'
+            print(f'{kind:>6} {size:>5} {scene["tiles"]:>6} '
+                  f'{scene["skipped"]:>5} {scene_mps:10.3f} {bare_mps:9.3f} '
+                  f'{scene_mps * run_mp / mp / bare_mps:6.2f} '
+                  f'{scene["peak_mb"]:8.1f} '
+                  f'{scene["peak_mb"] / max(first_peak, 1e-6):9.2f} '
+                  f'{vs:>15}', flush=True)
+    print('ratio: scene time vs the bare forward over the same tiles '
+          '(target >= 0.90); mem ratio: peak above baseline vs the smallest '
+          'size (target 0.90-1.10); vs infer_change: its time / the '
+          "scene's (target >= 1.0)")
+
+
+if __name__ == '__main__':
+    main()
