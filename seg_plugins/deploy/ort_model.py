@@ -57,8 +57,8 @@ class ORTSegmentor(EncoderDecoder):
         data_preprocessor (dict): The PyTorch config's data preprocessor.
         test_cfg (dict): The PyTorch config's ``model.test_cfg``.
         device (str): 'cpu' or 'cuda[:N]' (needs onnxruntime-gpu).
-        threads (int): Intra-op threads of the CPU provider; 0 lets ONNX
-            Runtime choose (one per physical core). Default: 0.
+        threads (int): Intra-op threads of the CPU provider; 0: one per CPU
+            this process may use. Default: 0.
         expected_preprocessing (dict, optional): What the config's
             preprocessor does (:func:`~.metadata.preprocessing`); a graph
             exported with other mean/std/channel order is refused.
@@ -96,7 +96,10 @@ class ORTSegmentor(EncoderDecoder):
         self.decode_head = _HeadInfo(meta.get('threshold'),
                                      self.num_classes, self.out_channels)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = int(threads)
+        # ONNX Runtime's own default counts physical cores; torch (and
+        # the benchmark's 'threads = cores') use every CPU we may run on.
+        options.intra_op_num_threads = int(threads) or len(
+            os.sched_getaffinity(0))
         self.session = ort.InferenceSession(
             onnx_file, options, providers=_providers(device))
         graph_input = self.session.get_inputs()[0]
@@ -221,7 +224,7 @@ def init_ort_model(config, onnx_file: str, device: str = 'cpu',
         onnx_file (str): The .onnx file.
         device (str): 'cpu' or 'cuda[:N]'.
         cfg_options (dict, optional): Overrides merged into the config.
-        threads (int): CPU threads; 0: ONNX Runtime's default.
+        threads (int): CPU threads; 0: one per CPU this process may use.
 
     Returns:
         ORTSegmentor: in eval mode, with ``.cfg`` and ``dataset_meta``.
