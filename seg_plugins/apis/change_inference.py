@@ -46,9 +46,9 @@ def init_change_model(config, checkpoint: Optional[str] = None,
                          f'{backend!r}')
     model = init_model(config, checkpoint, device=device,
                        cfg_options=cfg_options)
-    # Convolutions run faster on channels_last weights (the change U-Net,
-    # 4 x 256^2 on 2 CPU cores: 1.8-1.9x, tools/analysis/
-    # benchmark_backends.py); their outputs follow the weights' layout.
+    # Convolutions run faster on channels_last weights (the change U-Net on
+    # 2 CPU cores: 1.5-1.9x for 4 x 256^2, 1.2x for a 4096^2 scene;
+    # tools/analysis/benchmark_backends.py); outputs follow the weights.
     return model.to(memory_format=torch.channels_last)
 
 
