@@ -24,6 +24,7 @@ from seg_plugins.utils.runner_setup import (
     make_crash_safe,
     parse_runner_args,
     setup_device,
+    workers_ignore_stop_signals,
 )
 
 
@@ -119,6 +120,7 @@ def main():
     setup_device(cfg)
     try:
         runner = build_runner(cfg)
+        workers_ignore_stop_signals(runner)
         runner.train()
     except FileNotFoundError as e:  # missing data: the message is enough
         sys.exit(f'error: {e}')

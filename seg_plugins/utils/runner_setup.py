@@ -135,3 +135,54 @@ def make_crash_safe(cfg: Config) -> None:
         custom.append(ConfigDict(type='FiniteLossHook'))
         cfg.custom_hooks = custom
 
+
+
+def _worker_init_ignoring_stop_signals(worker_id: int, **kwargs) -> None:
+    """mmengine's seeded ``worker_init_fn``, then SIGTERM / SIGINT ignored.
+
+    torchrun's shutdown signals each rank's whole process group, as slurm's
+    time limit does: torch's dataloader workers would die of it and the rank
+    crash before it writes its checkpoint. The rank stops its workers itself
+    (and :func:`_kill_workers_at_exit` makes sure of it).
+    """
+    import signal
+
+    from mmengine.dataset import worker_init_fn
+    worker_init_fn(worker_id, **kwargs)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _kill_workers_at_exit() -> None:
+    """multiprocessing's own exit handler SIGTERMs daemonic children and then
+    waits for them, forever for workers that ignore SIGTERM: SIGKILL them
+    first (atexit runs this before it, last registered first)."""
+    import multiprocessing
+    import signal
+
+    # torch's SIGCHLD handler would report the killed workers as a crash.
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for child in multiprocessing.active_children():
+        if child.daemon:
+            child.kill()
+
+
+def workers_ignore_stop_signals(runner) -> None:
+    """Make the train dataloader's workers (started later, in
+    ``runner.train()``) ignore SIGTERM / SIGINT, keeping mmengine's worker
+    seeding. A config's own ``worker_init_fn`` is left alone."""
+    import atexit
+
+    from mmengine.dist import get_rank
+    loader = runner._train_dataloader  # still the config before train()
+    if not isinstance(loader, dict) or 'worker_init_fn' in loader or \
+            not loader.get('num_workers'):
+        return
+    loader['worker_init_fn'] = dict(
+        type=_worker_init_ignoring_stop_signals,
+        num_workers=loader['num_workers'],
+        rank=get_rank(),
+        seed=runner.seed,
+        disable_subprocess_warning=loader.pop('disable_subprocess_warning',
+                                              False))
+    atexit.register(_kill_workers_at_exit)

@@ -58,9 +58,11 @@ def test_sigterm_to_torchrun_stops_every_rank_at_one_iteration(
     # tools/dist_train.sh CONFIG 2 ...: torchrun, 2 CPU processes (gloo).
     dist = ['bash', 'tools/dist_train.sh', cmd[2], '2', *cmd[3:]]
     env = {'PORT': str(free_port()), 'OMP_NUM_THREADS': '1'}
+    # torchrun signals both ranks' process groups (dataloader workers
+    # included) and gives them 30 s before SIGKILL; the bound is the test's.
     rc, out = run_until(dist, 3, signal.SIGTERM, env=env, timeout=150)
-    # torchrun forwards SIGTERM to both ranks and reports their exit code.
-    assert rc != 0 and str(EXIT_PREEMPTED) in out, out[-3000:]
+    assert rc != 0
+    assert 'exited unexpectedly' not in out, out[-3000:]
     stopped = int(STOPPED.search(out).group(2))
     assert not re.search(rf'Iter\(train\) \[\s*{stopped + 1}/', out)
     ckpt = load(last_checkpoint(work))
