@@ -16,6 +16,10 @@ step so the optimizer state exists, then writes the same checkpoint dict
 Prints milliseconds per checkpoint (median) and the ratio atomic/upstream.
 Both include serialisation (``torch.save``), which dominates on tmpfs; on a
 disk the fsync is the difference.
+
+``--allreduce N`` also times the per-iteration cost of the graceful-stop
+flag in a distributed run: N all-reduces (max) of one int32 between 2 CPU
+(gloo) processes, in microseconds per call.
 """
 import argparse
 import os
@@ -48,10 +52,41 @@ def checkpoint_of(config: str) -> dict:
                 optimizer=opt.state_dict())
 
 
+def _allreduce_worker(rank, port, n, result):
+    import torch.distributed as dist
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}',
+                            rank=rank, world_size=2)
+    flag = torch.zeros(1, dtype=torch.int32)
+    for _ in range(20):  # warm-up
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    dist.barrier()
+    start = time.perf_counter()
+    for _ in range(n):
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    if rank == 0:
+        result.value = (time.perf_counter() - start) / n
+    dist.destroy_process_group()
+
+
+def time_allreduce(n: int) -> float:
+    import socket
+
+    import torch.multiprocessing as mp
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    result = mp.get_context('spawn').Value('d', 0.0)
+    mp.spawn(_allreduce_worker, args=(port, n, result), nprocs=2)
+    return result.value
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config', default='configs/changedet_demo.py')
     parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--allreduce', type=int, default=0, metavar='N',
+                        help='also time N stop-flag all-reduces (2 gloo '
+                        'processes)')
     parser.add_argument('--out-dir', help='folder on the disk to measure '
                         '(default: a temporary one under the work dir)')
     args = parser.parse_args()
@@ -84,6 +119,10 @@ def main():
     os.remove(osp.join(out, 'last_checkpoint'))
     if not args.out_dir:
         os.rmdir(out)
+    if args.allreduce:
+        t = time_allreduce(args.allreduce)
+        print(f'stop-flag all_reduce (2 gloo processes): {t * 1e6:.0f} us '
+              f'per iteration (mean of {args.allreduce})')
 
 
 if __name__ == '__main__':
