@@ -75,7 +75,8 @@ def child(args) -> dict:
                                osp.join(out, 'change.tif'),
                                osp.join(out, 'prob.tif'), tile=args.tile,
                                overlap=args.overlap,
-                               batch_size=args.batch_size)
+                               batch_size=args.batch_size,
+                               gdal_cache_mb=args.gdal_cache_mb)
         seconds = time.perf_counter() - start
         return dict(seconds=seconds, tiles=s['tiles_run'],
                     skipped=s['tiles_skipped'], peak_mb=peak_mb() - base)
@@ -104,7 +105,7 @@ def run_child(args, kind, pair, mode, **extra) -> dict:
     cmd = [sys.executable, __file__, '--mode', mode, '--kind', kind,
            '--pair', json.dumps(pair)]
     for key in ('tile', 'overlap', 'batch_size', 'threads', 'base_channels',
-                'work_dir'):
+                'work_dir', 'gdal_cache_mb'):
         cmd += [f'--{key.replace("_", "-")}', str(getattr(args, key))]
     for key, value in extra.items():
         cmd += [f'--{key}', str(value)]
@@ -130,6 +131,8 @@ def main():
     parser.add_argument('--base-channels', type=int, default=16,
                         help='the U-Net width (16: the configs\')')
     parser.add_argument('--work-dir', default=None)
+    parser.add_argument('--gdal-cache-mb', type=int, default=64,
+                        help="GDAL's block cache of the scene run")
     for hidden in ('mode', 'kind', 'pair'):
         parser.add_argument(f'--{hidden}', help=argparse.SUPPRESS)
     parser.add_argument('--tiles', type=int, help=argparse.SUPPRESS)
