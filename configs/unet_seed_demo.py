@@ -20,7 +20,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=100,
+        type='SafeCheckpointHook', by_epoch=False, interval=100,
         save_best='mIoU', max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='IndexedSegVisualizationHook'))

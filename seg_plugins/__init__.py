@@ -9,6 +9,6 @@ from .version import __version__
 
 register_checkpoint_safe_globals()
 
-from . import datasets, engine, evaluation, models, visualization  # noqa: E402,F401  (registration)
+from . import datasets, deploy, engine, evaluation, models, visualization  # noqa: E402,F401  (registration)
 
 __all__ = ['__version__']

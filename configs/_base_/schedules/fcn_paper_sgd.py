@@ -30,7 +30,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     # The best checkpoint by mIoU and the last one, as seed 003 keeps them.
     checkpoint=dict(
-        type='CheckpointHook',
+        type='SafeCheckpointHook',
         by_epoch=False,
         interval=4000,
         max_keep_ckpts=1,
