@@ -58,9 +58,12 @@ def resume_seed(cfg, meta: dict) -> None:
     seed would resume with other data order and augmentation.
     """
     seed = meta.get('seed')
-    randomness = cfg.setdefault('randomness', dict())
+    # Assigned whole: Config.setdefault hands back a copy, and a randomness
+    # dict without 'seed' makes Runner.set_randomness fail.
+    randomness = dict(cfg.get('randomness', None) or {})
     if seed is not None and randomness.get('seed') is None:
         randomness['seed'] = seed
+        cfg.randomness = randomness
         print_log(f'--resume: seed {seed} of the resumed run',
                   logger='current')
 

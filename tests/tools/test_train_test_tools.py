@@ -86,7 +86,8 @@ def test_resume_without_checkpoint_starts_from_load_from(trained_demo,
         tmp_path / 'w', '--resume', '--cfg-options',
         *demo_options(trained_demo.parent / 'shapes', max_iters=2),
         f'load_from={trained_demo / "iter_4.pth"}')
-    assert 'no checkpoint in' in out and 'starting from load_from' in out
+    assert 'no loadable checkpoint in' in out
+    assert 'starting from load_from' in out
     assert f'Load checkpoint from {trained_demo / "iter_4.pth"}' in out
     assert 'Iter(train) [1/2]' in out  # loaded as weights, not resumed
 
