@@ -10,7 +10,7 @@ reversed (B, G, R), exactly as cv2 would hand the PNG. Any other band count
 ``bgr_to_rgb=False``. Values are never rescaled: uint16 stays in its digital
 numbers, and the config's ``mean``/``std`` are given in those units.
 """
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -32,6 +32,13 @@ def parse_bands(spec: Optional[str]) -> Optional[List[int]]:
     if not bands or min(bands) < 1:
         raise ValueError(f'--bands {spec!r}: band numbers start at 1')
     return bands
+
+
+def loader_band_order(bands: Sequence[int]) -> List[int]:
+    """The 1-based ``bands`` in the order the pipeline takes them (read
+    straight into an (H, W, C) buffer, no copy: see ``RasterPair.read``).
+    """
+    return list(bands)[::-1] if len(bands) == 3 else list(bands)
 
 
 def to_loader_order(bands: np.ndarray) -> np.ndarray:

@@ -3,15 +3,25 @@ import warnings
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-from rasterio.enums import Resampling
+from rasterio.enums import MaskFlags, Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from .bands import to_loader_order
+from .bands import loader_band_order
 from .grid import check_same_grid, grid_of, open_raster
 
 ALIGN_HINT = ('Pass align=True (tools/infer.py --align) to resample B onto '
               "A's grid (bilinear).")
+
+
+def _not_all_equal(bands: np.ndarray, value: int) -> np.ndarray:
+    """(h, w) bool: some band differs from ``value``. ``bands`` is a
+    (C, h, w) view of pixel-interleaved data, where numpy's ``any`` along
+    axis 0 is ~8x slower than this loop over the bands."""
+    out = bands[0] != value
+    for band in bands[1:]:
+        out |= band != value
+    return out
 
 
 class RasterPair:
@@ -83,9 +93,30 @@ class RasterPair:
         else:
             check_same_grid(src_a, src_b, *self.paths, hint=ALIGN_HINT)
         self.src_a, self.src_b = src_a, src_b
+        self._masks = [self._mask_rule(src) for src in (src_a, src_b)]
         self.grid = grid_of(src_a)
         self.dtypes = tuple(src.dtypes[self.bands[0] - 1]
                             for src in (src_a, src_b))
+
+    def _mask_rule(self, src):
+        """How a window's validity is found in ``src``: 'all' (no mask),
+        an integer nodata value compared in numpy, or None for GDAL's
+        masks (alpha, internal or float nodata).
+
+        GDAL derives a nodata mask by reading the window a second time and
+        comparing; comparing the data already read gives the same mask
+        (exact for integers) at a third of the reading time.
+        """
+        flags = [src.mask_flag_enums[b - 1] for b in self.bands]
+        if all(f == [MaskFlags.all_valid] for f in flags):
+            return 'all'
+        dtype = np.dtype(src.dtypes[self.bands[0] - 1])
+        if (all(f == [MaskFlags.nodata] for f in flags)
+                and dtype.kind in 'ui' and src.nodata is not None
+                and float(src.nodata).is_integer()
+                and np.iinfo(dtype).min <= src.nodata <= np.iinfo(dtype).max):
+            return int(src.nodata)
+        return None
 
     def _keep(self, src):
         self._open.append(src)
@@ -140,19 +171,24 @@ class RasterPair:
         inside = (slice(r0 - rows.start, r1 - rows.start),
                   slice(c0 - cols.start, c1 - cols.start))
         window = Window(c0, r0, max(c1 - c0, 0), max(r1 - r0, 0))
-        imgs = []
+        order = loader_band_order(self.bands)
+        imgs = [np.zeros((h, w, len(order)), src.dtypes[order[0] - 1])
+                for src in (self.src_a, self.src_b)]
         valid = np.zeros((h, w), bool)
-        if window.width > 0 and window.height > 0:
-            valid[inside] = True
-        for src in (self.src_a, self.src_b):
-            img = np.zeros((len(self.bands), h, w),
-                           src.dtypes[self.bands[0] - 1])
-            if window.width > 0 and window.height > 0:
-                img[(slice(None), ) + inside] = src.read(self.bands,
-                                                         window=window)
-                masks = src.read_masks(self.bands, window=window)
-                valid[inside] &= masks.any(axis=0)
-            imgs.append(to_loader_order(img))
+        if window.width == 0 or window.height == 0:  # wholly outside
+            return imgs[0], imgs[1], valid
+        valid[inside] = True
+        for img, src, rule in zip(imgs, (self.src_a, self.src_b),
+                                  self._masks):
+            # Read into the (h, w, C) buffer through a band-major view:
+            # GDAL fills it pixel-interleaved, no transpose afterwards.
+            data = src.read(order, window=window,
+                            out=img[inside].transpose(2, 0, 1))
+            if rule is None:
+                valid[inside] &= src.read_masks(
+                    self.bands, window=window).any(axis=0)
+            elif rule != 'all':
+                valid[inside] &= _not_all_equal(data, rule)
         return imgs[0], imgs[1], valid
 
     def close(self) -> None:

@@ -3,27 +3,39 @@
 
 For each kind (3-band uint8, 4-band uint16) and size, a synthetic pair
 (``seg_plugins.utils.synthetic_scene.write_scene_pair``, irregular nodata
-footprints) is written once; then, each in its own process (peak RSS is
-per process):
+footprints) is written once (kept in ``--work-dir`` and reused); then, each
+in its own process:
 
 * scene: ``infer_change_scene`` from the GeoTIFFs to the change and
-  probability COGs; MP/s over the scene, peak RSS above the RSS with the
-  model loaded (the interpreter's baseline);
+  probability COGs; MP/s over the scene;
 * bare: the model alone (``predict_tiles``) over as many tiles as the scene
   ran, on arrays already in memory, same batch size;
 * infer_change (one size, ``--memory-size``): the in-memory path on the
   same pair, its arrays read whole beforehand (reading not timed).
 
+Scene and bare alternate ``--repeat`` times; times are medians. Peak memory
+comes from one more scene run per size, and one bare run per kind
+(``model MB``: what the forward alone needs): the peak RSS above the RSS
+with the model loaded and run once (the interpreter's baseline), in a child
+with glibc's mmap threshold fixed at its default initial value
+(``MALLOC_MMAP_THRESHOLD_``). glibc otherwise raises the threshold as large
+tensors are freed and keeps a varying share of the freed memory, which made
+the same run's peak vary 100-230 MB from run to run whatever the scene
+size; fixed, the peak is the live memory, repeatable to about 1 MB. Fixing
+it halves the model's speed, so the timed runs leave it alone.
+
     python tools/analysis/benchmark_scene.py [--sizes 2048 4096 8192] \
-        [--kinds rgb8 nir16] [--base-channels 16] [--work-dir DIR]
+        [--kinds rgb8 nir16] [--repeat 2] [--work-dir DIR]
 
 Targets: scene peak memory flat within +-10% from the smallest to the
 largest size; scene >= 0.90x bare forward; scene >= 1.0x infer_change.
 """
 import argparse
 import json
+import os
 import os.path as osp
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,7 +99,8 @@ def child(args) -> dict:
         for i in range(0, args.tiles, args.batch_size):
             predict_tiles(model, tiles[:min(args.batch_size,
                                             args.tiles - i)])
-        return dict(seconds=time.perf_counter() - start)
+        return dict(seconds=time.perf_counter() - start,
+                    peak_mb=peak_mb() - base)
     import rasterio
 
     from seg_plugins.geo import to_loader_order
@@ -101,7 +114,10 @@ def child(args) -> dict:
     return dict(seconds=time.perf_counter() - start)
 
 
-def run_child(args, kind, pair, mode, **extra) -> dict:
+def run_child(args, kind, pair, mode, live_memory=False, **extra) -> dict:
+    """``child`` in a new process; ``live_memory``: with glibc's mmap
+    threshold fixed (see the module docstring; halves the model's speed, so
+    only for peaks)."""
     cmd = [sys.executable, __file__, '--mode', mode, '--kind', kind,
            '--pair', json.dumps(pair)]
     for key in ('tile', 'overlap', 'batch_size', 'threads', 'base_channels',
@@ -109,7 +125,10 @@ def run_child(args, kind, pair, mode, **extra) -> dict:
         cmd += [f'--{key.replace("_", "-")}', str(getattr(args, key))]
     for key, value in extra.items():
         cmd += [f'--{key}', str(value)]
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    env = dict(os.environ)
+    if live_memory:
+        env['MALLOC_MMAP_THRESHOLD_'] = str(128 * 1024)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode:
         sys.exit(f'{mode} on {pair["a"]} failed:\n{out.stderr[-3000:]}')
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -124,6 +143,8 @@ def main():
                         choices=list(KINDS))
     parser.add_argument('--memory-size', type=int, default=4096,
                         help='size at which infer_change is also run')
+    parser.add_argument('--repeat', type=int, default=1,
+                        help='scene and bare runs per size (medians)')
     parser.add_argument('--tile', type=int, default=256)
     parser.add_argument('--overlap', type=int, default=32)
     parser.add_argument('--batch-size', type=int, default=4)
@@ -131,7 +152,7 @@ def main():
     parser.add_argument('--base-channels', type=int, default=16,
                         help='the U-Net width (16: the configs\')')
     parser.add_argument('--work-dir', default=None)
-    parser.add_argument('--gdal-cache-mb', type=int, default=64,
+    parser.add_argument('--gdal-cache-mb', type=int, default=16,
                         help="GDAL's block cache of the scene run")
     for hidden in ('mode', 'kind', 'pair'):
         parser.add_argument(f'--{hidden}', help=argparse.SUPPRESS)
@@ -140,41 +161,61 @@ def main():
     if args.mode:
         print(json.dumps(child(args)))
         return
-    from seg_plugins.utils.synthetic_scene import write_scene_pair
     args.work_dir = args.work_dir or tempfile.mkdtemp(prefix='bench_scene_')
     print(f'{"kind":>6} {"size":>5} {"tiles":>6} {"skip":>5} '
           f'{"scene MP/s":>10} {"bare MP/s":>9} {"ratio":>6} '
-          f'{"peak MB":>8} {"mem ratio":>9} {"vs infer_change":>15}')
+          f'{"peak MB":>8} {"mem ratio":>9} {"model MB":>8} '
+          f'{"vs infer_change":>15}')
     for kind in args.kinds:
-        spec = KINDS[kind]
-        first_peak = None
+        first_peak = model_mb = None
         for size in args.sizes:
-            pair = write_scene_pair(
-                osp.join(args.work_dir, f'{kind}_{size}'), size,
-                bands=spec['bands'], dtype=spec['dtype'], seed=size)
-            scene = run_child(args, kind, pair, 'scene')
-            bare = run_child(args, kind, pair, 'bare', tiles=scene['tiles'])
+            pair = scene_pair(args.work_dir, kind, size)
+            scenes, bares = [], []
+            for _ in range(args.repeat):
+                scenes.append(run_child(args, kind, pair, 'scene'))
+                bares.append(run_child(args, kind, pair, 'bare',
+                                       tiles=scenes[0]['tiles']))
+            scene = scenes[0]
+            peak = run_child(args, kind, pair, 'scene',
+                             live_memory=True)['peak_mb']
+            model_mb = model_mb or run_child(
+                args, kind, pair, 'bare', live_memory=True,
+                tiles=scene['tiles'])['peak_mb']
+            scene_s = statistics.median(s['seconds'] for s in scenes)
+            bare_s = statistics.median(b['seconds'] for b in bares)
             mp = size * size / 1e6
             # Bare: MP/s of the pixels the scene ran through the model.
             run_mp = mp * scene['tiles'] / (scene['tiles'] +
                                             scene['skipped'])
-            scene_mps = mp / scene['seconds']
-            bare_mps = run_mp / bare['seconds']
-            first_peak = first_peak or scene['peak_mb']
+            first_peak = first_peak or peak
             vs = ''
             if size == args.memory_size:
                 mem = run_child(args, kind, pair, 'infer_change')
-                vs = f'{mem["seconds"] / scene["seconds"]:.2f}x'
+                vs = f'{mem["seconds"] / scene_s:.2f}x'
             print(f'{kind:>6} {size:>5} {scene["tiles"]:>6} '
-                  f'{scene["skipped"]:>5} {scene_mps:10.3f} {bare_mps:9.3f} '
-                  f'{scene_mps * run_mp / mp / bare_mps:6.2f} '
-                  f'{scene["peak_mb"]:8.1f} '
-                  f'{scene["peak_mb"] / max(first_peak, 1e-6):9.2f} '
-                  f'{vs:>15}', flush=True)
-    print('ratio: scene time vs the bare forward over the same tiles '
-          '(target >= 0.90); mem ratio: peak above baseline vs the smallest '
-          'size (target 0.90-1.10); vs infer_change: its time / the '
-          "scene's (target >= 1.0)")
+                  f'{scene["skipped"]:>5} {mp / scene_s:10.3f} '
+                  f'{run_mp / bare_s:9.3f} {bare_s / scene_s:6.2f} '
+                  f'{peak:8.1f} {peak / max(first_peak, 1e-6):9.2f} '
+                  f'{model_mb:8.1f} {vs:>15}', flush=True)
+    print('ratio: bare forward time over the same tiles / scene time '
+          '(target >= 0.90); mem ratio: scene peak above baseline vs the '
+          'smallest size (target 0.90-1.10); model MB: the bare forward\'s '
+          "own peak; vs infer_change: its time / the scene's (target >= "
+          '1.0)')
+
+
+def scene_pair(work_dir: str, kind: str, size: int) -> dict:
+    """The synthetic pair of ``kind`` and ``size`` in ``work_dir``, written
+    unless an earlier run left it there."""
+    from seg_plugins.utils.synthetic_scene import write_scene_pair
+    out = osp.join(work_dir, f'{kind}_{size}')
+    paths = {k: osp.join(out, f'scene_{name}.tif')
+             for k, name in (('a', 'A'), ('b', 'B'), ('label', 'label'))}
+    if all(osp.exists(p) for p in paths.values()):
+        return paths
+    spec = KINDS[kind]
+    return write_scene_pair(out, size, bands=spec['bands'],
+                            dtype=spec['dtype'], seed=size)
 
 
 if __name__ == '__main__':

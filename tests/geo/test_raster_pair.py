@@ -1,0 +1,67 @@
+"""RasterPair's validity per window equals GDAL's own masks, whichever way
+a file marks its nodata (the integer nodata case is computed in numpy)."""
+import numpy as np
+import pytest
+import rasterio
+
+from seg_plugins.geo.raster_pair import RasterPair
+from tests.geo.scene_fixture import scene_bands, write_tif
+
+H, W = 150, 170
+WINDOWS = [(slice(0, 64), slice(0, 64)),
+           (slice(40, 150), slice(100, 170)),
+           (slice(-20, 44), slice(150, 214)),  # leaves the scene
+           (slice(0, H), slice(0, W))]
+
+
+def _holes(seed: int) -> np.ndarray:
+    """(H, W) bool, True where a pixel is nodata in every band, plus
+    pixels where only one band holds the nodata value (still valid)."""
+    rng = np.random.default_rng(seed)
+    holes = np.zeros((H, W), bool)
+    holes[:, :30] = True
+    holes[rng.random((H, W)) < 0.05] = True
+    return holes
+
+
+def _make(tmp_path, kind: str):
+    data = scene_bands(H, W, seed=3, dtype=np.uint16 if kind == 'uint16'
+                       else np.uint8)
+    holes = _holes(1)
+    partial = np.random.default_rng(2).random((H, W)) < 0.05
+    if kind in ('uint8', 'uint16'):
+        data[:, holes] = 7
+        data[0, partial] = 7  # one band at nodata: the pixel stays valid
+        return write_tif(tmp_path / f'{kind}.tif', data, nodata=7)
+    if kind == 'float_nan':
+        data = data.astype(np.float32)
+        data[:, holes] = np.nan
+        return write_tif(tmp_path / 'f.tif', data, nodata=np.nan)
+    if kind == 'mask':
+        return write_tif(tmp_path / 'm.tif', data, mask=~holes)
+    if kind == 'alpha':
+        alpha = np.where(holes, 0, 255).astype(np.uint8)[None]
+        return write_tif(tmp_path / 'a.tif', np.concatenate([data, alpha]),
+                         photometric='rgb', alpha='yes')
+    return write_tif(tmp_path / 'n.tif', data)  # 'none': all valid
+
+
+@pytest.mark.parametrize(
+    'kind', ['uint8', 'uint16', 'float_nan', 'mask', 'alpha', 'none'])
+def test_validity_equals_gdal_masks(tmp_path, kind):
+    path = _make(tmp_path, kind)
+    bands = [1, 2, 3]
+    with rasterio.open(path) as src:
+        gdal_valid = src.read_masks(bands).any(axis=0)
+    if kind != 'none':
+        assert not gdal_valid.all()  # the case has nodata to find
+    with RasterPair(path, path, bands=bands) as pair:
+        for rows, cols in WINDOWS:
+            _, _, valid = pair.read(rows, cols)
+            expected = np.zeros(valid.shape, bool)
+            r0, c0 = max(rows.start, 0), max(cols.start, 0)
+            r1, c1 = min(rows.stop, H), min(cols.stop, W)
+            expected[r0 - rows.start:r1 - rows.start,
+                     c0 - cols.start:c1 - cols.start] = gdal_valid[r0:r1,
+                                                                   c0:c1]
+            np.testing.assert_array_equal(valid, expected)
