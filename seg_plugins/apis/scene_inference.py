@@ -101,12 +101,33 @@ def _commit(writers: Sequence[COGWriter], env: dict) -> None:
         raise errors[0]
 
 
-def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
-                stop: threading.Event) -> None:
+def _row_chunks(windows, size: int):
+    """Consecutive windows of one row of tiles, ``size`` at most per
+    chunk."""
+    chunk = []
     for window in windows:
-        rows, cols, _, _ = window
-        if not _put(out_q, (window, *pair.read(rows, cols)), stop):
-            return
+        if chunk and (window[0] != chunk[0][0] or len(chunk) == size):
+            yield chunk
+            chunk = []
+        chunk.append(window)
+    if chunk:
+        yield chunk
+
+
+def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
+                stop: threading.Event, chunk: int = 8) -> None:
+    """Read ``chunk`` neighbouring tiles of a row at once and hand them out
+    one by one: GDAL copies a wide window out of its blocks 3-4x faster
+    per pixel than the same pixels as overlapping tile windows."""
+    for tiles in _row_chunks(windows, chunk):
+        rows = tiles[0][0]
+        cols = slice(tiles[0][1].start, tiles[-1][1].stop)
+        img_a, img_b, valid = pair.read(rows, cols)
+        for window in tiles:
+            c = _shift(window[1], cols.start)
+            if not _put(out_q, (window, img_a[:, c], img_b[:, c],
+                                valid[:, c]), stop):
+                return
 
 
 def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,

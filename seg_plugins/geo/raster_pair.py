@@ -163,7 +163,8 @@ class RasterPair:
 
         Returns:
             tuple: A and B (h, w, C) in the loader's channel order (see
-            ``bands.py``), values as stored; valid (h, w) bool.
+            ``bands.py``), values as stored; valid (h, w) bool. Where A is
+            nodata throughout the window, B is not read (zeros).
         """
         h, w = rows.stop - rows.start, cols.stop - cols.start
         r0, r1 = max(rows.start, 0), min(rows.stop, self.height)
@@ -180,6 +181,8 @@ class RasterPair:
         valid[inside] = True
         for img, src, rule in zip(imgs, (self.src_a, self.src_b),
                                   self._masks):
+            if not valid.any():  # A is nodata throughout: B cannot matter
+                break
             # Read into the (h, w, C) buffer through a band-major view:
             # GDAL fills it pixel-interleaved, no transpose afterwards.
             data = src.read(order, window=window,

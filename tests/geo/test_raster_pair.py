@@ -65,3 +65,17 @@ def test_validity_equals_gdal_masks(tmp_path, kind):
                      c0 - cols.start:c1 - cols.start] = gdal_valid[r0:r1,
                                                                    c0:c1]
             np.testing.assert_array_equal(valid, expected)
+
+
+def test_b_is_not_read_where_a_is_nodata_throughout(tmp_path):
+    a = scene_bands(H, W, seed=4)
+    a[:, :, :64] = 0
+    path_a = write_tif(tmp_path / 'a.tif', a, nodata=0)
+    path_b = write_tif(tmp_path / 'b.tif', scene_bands(H, W, seed=5),
+                       nodata=0)
+    with RasterPair(path_a, path_b) as pair:
+        _, img_b, valid = pair.read(slice(0, 64), slice(0, 64))
+        assert not valid.any() and not img_b.any()
+        _, img_b, valid = pair.read(slice(0, 64), slice(32, 96))
+        assert valid[:, 32:].all() and not valid[:, :32].any()
+        assert img_b[:, :32].any()  # B read: A is valid in part

@@ -81,6 +81,12 @@ def child(args) -> dict:
     predict_tiles(model, [warm] * args.batch_size)  # allocator, kernels
     base = rss_mb()
     if args.mode == 'scene':
+        # GDAL registers its drivers and sets up on first use, once per
+        # process, not per scene: like the model, warmed up before timing.
+        from seg_plugins.geo.raster_pair import RasterPair
+        with RasterPair(pair['a'], pair['b']) as warm_pair:
+            warm_pair.read(slice(0, args.tile), slice(0, args.tile))
+        base = rss_mb()
         out = tempfile.mkdtemp(dir=args.work_dir)
         start = time.perf_counter()
         s = infer_change_scene(model, pair['a'], pair['b'],
