@@ -73,7 +73,7 @@ WHEELS=$CACHE/wheels/mmcv-$MMCV_VERSION-$KEY
 WHEEL=$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1 || true)
 
 if [ -z "$WHEEL" ]; then
-  log "no cached mmcv wheel for $KEY: building mmcv $MMCV_VERSION with ops (about 16 min on 2 cores)"
+  log "no cached mmcv wheel for $KEY: building mmcv $MMCV_VERSION with ops (5-20 min on 2 cores, once per machine)"
   SRC=$(mktemp -d)
   trap 'rm -rf "$SRC"' EXIT
   # --no-build-isolation: mmcv's setup.py imports the torch installed above.
