@@ -93,12 +93,14 @@ class RasterPair:
         else:
             check_same_grid(src_a, src_b, *self.paths, hint=ALIGN_HINT)
         self.src_a, self.src_b = src_a, src_b
-        self._masks = [self._mask_rule(src) for src in (src_a, src_b)]
         self.grid = grid_of(src_a)
         self.dtypes = tuple(src.dtypes[self.bands[0] - 1]
                             for src in (src_a, src_b))
+        self._order = loader_band_order(self.bands)
+        self._masks = [self._mask_rule(src, dtype)
+                       for src, dtype in zip((src_a, src_b), self.dtypes)]
 
-    def _mask_rule(self, src):
+    def _mask_rule(self, src, dtype: str):
         """How a window's validity is found in ``src``: 'all' (no mask),
         an integer nodata value compared in numpy, or None for GDAL's
         masks (alpha, internal or float nodata).
@@ -110,7 +112,7 @@ class RasterPair:
         flags = [src.mask_flag_enums[b - 1] for b in self.bands]
         if all(f == [MaskFlags.all_valid] for f in flags):
             return 'all'
-        dtype = np.dtype(src.dtypes[self.bands[0] - 1])
+        dtype = np.dtype(dtype)
         if (all(f == [MaskFlags.nodata] for f in flags)
                 and dtype.kind in 'ui' and src.nodata is not None
                 and float(src.nodata).is_integer()
@@ -172,26 +174,25 @@ class RasterPair:
         inside = (slice(r0 - rows.start, r1 - rows.start),
                   slice(c0 - cols.start, c1 - cols.start))
         window = Window(c0, r0, max(c1 - c0, 0), max(r1 - r0, 0))
-        order = loader_band_order(self.bands)
-        imgs = [np.zeros((h, w, len(order)), src.dtypes[order[0] - 1])
-                for src in (self.src_a, self.src_b)]
+        imgs = [np.zeros((h, w, len(self._order)), dtype)
+                for dtype in self.dtypes]
         valid = np.zeros((h, w), bool)
         if window.width == 0 or window.height == 0:  # wholly outside
             return imgs[0], imgs[1], valid
         valid[inside] = True
         for img, src, rule in zip(imgs, (self.src_a, self.src_b),
                                   self._masks):
-            if not valid.any():  # A is nodata throughout: B cannot matter
-                break
             # Read into the (h, w, C) buffer through a band-major view:
             # GDAL fills it pixel-interleaved, no transpose afterwards.
-            data = src.read(order, window=window,
+            data = src.read(self._order, window=window,
                             out=img[inside].transpose(2, 0, 1))
             if rule is None:
                 valid[inside] &= src.read_masks(
                     self.bands, window=window).any(axis=0)
             elif rule != 'all':
                 valid[inside] &= _not_all_equal(data, rule)
+            if not valid.any():  # A is nodata throughout: B cannot matter
+                break
         return imgs[0], imgs[1], valid
 
     def close(self) -> None:

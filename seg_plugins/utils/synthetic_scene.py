@@ -167,6 +167,12 @@ def _profile(height, width, count, dtype, crs, transform, nodata, compress,
     return profile
 
 
+def scene_paths(out_dir: str, prefix: str = 'scene') -> Dict[str, str]:
+    """Paths ``a``, ``b``, ``label`` that :func:`write_scene_pair` writes."""
+    return {key: osp.join(out_dir, f'{prefix}_{name}.tif')
+            for key, name in (('a', 'A'), ('b', 'B'), ('label', 'label'))}
+
+
 def write_scene_pair(out_dir: str,
                      size: Union[int, Sequence[int]],
                      bands: int = 3,
@@ -222,9 +228,7 @@ def write_scene_pair(out_dir: str,
     assert dtype in ('uint8', 'uint16'), f'dtype uint8 or uint16, not {dtype}'
     assert blocksize % 16 == 0, f'blocksize {blocksize}: multiple of 16'
     os.makedirs(out_dir, exist_ok=True)
-    paths = dict(a=osp.join(out_dir, f'{prefix}_A.tif'),
-                 b=osp.join(out_dir, f'{prefix}_B.tif'),
-                 label=osp.join(out_dir, f'{prefix}_label.tif'))
+    paths = scene_paths(out_dir, prefix)
     # Drawn so that the first three bands do not depend on ``bands``.
     scene = np.random.default_rng([seed, 7])
     extra = np.random.default_rng([seed, 8])

@@ -96,7 +96,7 @@ def child(args) -> dict:
                                tile=args.tile, overlap=args.overlap,
                                batch_size=args.batch_size,
                                gdal_cache_mb=args.gdal_cache_mb)
-        base = rss_mb()
+            base = rss_mb()
         start = time.perf_counter()
         s = infer_change_scene(model, pair['a'], pair['b'],
                                osp.join(out, 'change.tif'),
@@ -183,10 +183,10 @@ def main():
           f'{"vs infer_change":>15}')
     for kind in args.kinds:
         first_peak = model_mb = None
+        warm = json.dumps(scene_pair(args.work_dir, kind, 512))
         for size in args.sizes:
             pair = scene_pair(args.work_dir, kind, size)
             scenes, bares = [], []
-            warm = json.dumps(scene_pair(args.work_dir, kind, 512))
             for _ in range(args.repeat):
                 scenes.append(run_child(args, kind, pair, 'scene',
                                         **{'warm-pair': warm}))
@@ -224,10 +224,9 @@ def main():
 def scene_pair(work_dir: str, kind: str, size: int) -> dict:
     """The synthetic pair of ``kind`` and ``size`` in ``work_dir``, written
     unless an earlier run left it there."""
-    from seg_plugins.utils.synthetic_scene import write_scene_pair
+    from seg_plugins.utils.synthetic_scene import scene_paths, write_scene_pair
     out = osp.join(work_dir, f'{kind}_{size}')
-    paths = {k: osp.join(out, f'scene_{name}.tif')
-             for k, name in (('a', 'A'), ('b', 'B'), ('label', 'label'))}
+    paths = scene_paths(out)
     if all(osp.exists(p) for p in paths.values()):
         return paths
     spec = KINDS[kind]
