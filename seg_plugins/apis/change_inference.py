@@ -72,14 +72,26 @@ def axis_windows(length: int, tile: int,
             for i, s in enumerate(starts)]
 
 
+BAND_TILES = 8  # tile columns per band in tile_windows' order
+
+
 def tile_windows(height: int, width: int, tile: int,
                  overlap: int) -> Iterator[Tuple[slice, slice, slice, slice]]:
     """2-D tiles: (rows, cols) of the window and (rows, cols) of its core,
-    the core given in image coordinates."""
-    for y0, y1, cy0, cy1 in axis_windows(height, tile, overlap):
-        for x0, x1, cx0, cx1 in axis_windows(width, tile, overlap):
-            yield slice(y0, y1), slice(x0, x1), slice(cy0, cy1), slice(
-                cx0, cx1)
+    the core given in image coordinates.
+
+    The order is by vertical bands of ``BAND_TILES`` tile columns, top
+    down within a band: a reader streaming from a raster then keeps only
+    one band's rows of blocks, not rows of the whole scene
+    (``geo/block_rows.py``), and reads each block once.
+    """
+    xs = axis_windows(width, tile, overlap)
+    ys = axis_windows(height, tile, overlap)
+    for band in range(0, len(xs), BAND_TILES):
+        for y0, y1, cy0, cy1 in ys:
+            for x0, x1, cx0, cx1 in xs[band:band + BAND_TILES]:
+                yield slice(y0, y1), slice(x0, x1), slice(cy0, cy1), slice(
+                    cx0, cx1)
 
 
 def _shift(s: slice, offset: int) -> slice:

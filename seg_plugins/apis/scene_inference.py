@@ -24,7 +24,7 @@ from torch import nn
 
 from ..geo.cog import COGWriter, check_outputs
 from ..geo.raster_pair import RasterPair
-from .change_inference import _shift, predict_tiles, tile_windows
+from .change_inference import BAND_TILES, _shift, predict_tiles, tile_windows
 
 NODATA = 255  # of the change map
 _END = object()
@@ -115,19 +115,19 @@ def _row_chunks(windows, size: int):
 
 
 def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
-                stop: threading.Event, chunk: int = 8) -> None:
-    """Read ``chunk`` neighbouring tiles of a row as one window and hand
-    them out one by one: GDAL copies a wide window out of its blocks
-    faster than the same pixels as overlapping tile windows (reading took
-    1.5-1.7x less time with 8 in benchmark_scene.py's pairs)."""
+                stop: threading.Event, chunk: int = BAND_TILES) -> None:
+    """Read the tiles of one row of a band (``tile_windows``' order) as one
+    window and hand them out one by one: one window per row of a band
+    keeps the pair's rows of blocks for the next row (see
+    ``RasterPair.read``), and a wide window is cheaper to cut out than
+    overlapping tiles."""
     for tiles in _row_chunks(windows, chunk):
         rows = tiles[0][0]
         cols = slice(tiles[0][1].start, tiles[-1][1].stop)
-        img_a, img_b, valid = pair.read(rows, cols)
+        both, valid = pair.read_stacked(rows, cols)
         for window in tiles:
             c = _shift(window[1], cols.start)
-            if not _put(out_q, (window, img_a[:, c], img_b[:, c],
-                                valid[:, c]), stop):
+            if not _put(out_q, (window, both[:, c], valid[:, c]), stop):
                 return
 
 
@@ -263,8 +263,8 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
         stats['changed_pixels'] += int((change == 1).sum())
 
     def run_batch(batch):
-        pairs = [np.concatenate((a, b), axis=2) for _, a, b, _ in batch]
-        for (window, _, _, valid), (change, prob) in zip(
+        pairs = [both for _, both, _ in batch]
+        for (window, _, valid), (change, prob) in zip(
                 batch, predict_tiles(model, pairs)):
             rows, cols, core_r, core_c = window
             inner = (_shift(core_r, rows.start), _shift(core_c, cols.start))
@@ -285,7 +285,7 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
                 break
             if isinstance(item, _Failed):
                 raise item.error
-            window, _, _, valid = item
+            window, _, valid = item
             rows, cols, core_r, core_c = window
             core_valid = valid[_shift(core_r, rows.start),
                                _shift(core_c, cols.start)]

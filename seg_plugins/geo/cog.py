@@ -26,6 +26,9 @@ from .grid import Grid
 
 BLOCK = 256  # tiles of the temporary GeoTIFF
 COG_BLOCK = 512  # the COG driver's default
+# This pass cannot overlap the model. Level 3, not GDAL's 6: a 4096^2
+# probability COG in 0.32 s, not 0.84 s, for 9% more bytes (2.38/2.18 MB).
+DEFLATE_LEVEL = 3
 
 
 def check_outputs(paths: Iterable[Optional[str]], overwrite: bool) -> None:
@@ -100,7 +103,7 @@ class COGWriter:
         self._dst.close()
         rasterio.shutil.copy(
             self.tmp, self.partial, driver='COG', compress='deflate',
-            blocksize=COG_BLOCK, overviews='auto',
+            level=DEFLATE_LEVEL, blocksize=COG_BLOCK, overviews='auto',
             resampling=self.resampling, bigtiff='if_safer')
         os.replace(self.partial, self.path)
         _remove(self.tmp)

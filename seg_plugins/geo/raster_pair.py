@@ -8,6 +8,7 @@ from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from .bands import loader_band_order
+from .block_rows import BlockRows
 from .grid import check_same_grid, grid_of, open_raster
 
 ALIGN_HINT = ('Pass align=True (tools/infer.py --align) to resample B onto '
@@ -99,6 +100,7 @@ class RasterPair:
         self._order = loader_band_order(self.bands)
         self._masks = [self._mask_rule(src, dtype)
                        for src, dtype in zip((src_a, src_b), self.dtypes)]
+        self._cursors: List[Optional[BlockRows]] = [None, None]
 
     def _mask_rule(self, src, dtype: str):
         """How a window's validity is found in ``src``: 'all' (no mask),
@@ -168,34 +170,60 @@ class RasterPair:
             ``bands.py``), values as stored; valid (h, w) bool. Where A is
             nodata throughout the window, B is not read (zeros).
         """
+        both, valid = self.read_stacked(rows, cols)
+        c = self.channels
+        return both[..., :c], both[..., c:], valid
+
+    def read_stacked(self, rows: slice, cols: slice
+                     ) -> Tuple[np.ndarray, np.ndarray]:
+        """:meth:`read` with the dates' channels in one array, as the model
+        takes them (no concatenation per tile).
+
+        Pixels come from whole rows of blocks (``block_rows.py``), kept
+        for the next call with the same columns: windows read top down in
+        one column range (a band of tiles) read each block once.
+
+        Returns:
+            tuple: (h, w, 2C) A's channels then B's, in the dates' common
+            dtype; valid (h, w) bool.
+        """
         h, w = rows.stop - rows.start, cols.stop - cols.start
         r0, r1 = max(rows.start, 0), min(rows.stop, self.height)
         c0, c1 = max(cols.start, 0), min(cols.stop, self.width)
         inside = (slice(r0 - rows.start, r1 - rows.start),
                   slice(c0 - cols.start, c1 - cols.start))
-        window = Window(c0, r0, max(c1 - c0, 0), max(r1 - r0, 0))
-        imgs = [np.zeros((h, w, len(self._order)), dtype)
-                for dtype in self.dtypes]
+        c = self.channels
+        both = np.zeros((h, w, 2 * c), np.result_type(*self.dtypes))
         valid = np.zeros((h, w), bool)
-        if window.width == 0 or window.height == 0:  # wholly outside
-            return imgs[0], imgs[1], valid
+        if r1 <= r0 or c1 <= c0:  # wholly outside
+            return both, valid
         valid[inside] = True
-        for img, src, rule in zip(imgs, (self.src_a, self.src_b),
-                                  self._masks):
-            # Read into the (h, w, C) buffer through a band-major view:
-            # GDAL fills it pixel-interleaved, no transpose afterwards.
-            data = src.read(self._order, window=window,
-                            out=img[inside].transpose(2, 0, 1))
+        window = Window(c0, r0, c1 - c0, r1 - r0)
+        for i, (src, rule) in enumerate(zip((self.src_a, self.src_b),
+                                            self._masks)):
+            img = both[inside + (slice(i * c, (i + 1) * c),)]
+            self._cursor(i, slice(c0, c1)).read_into(img, slice(r0, r1))
             if rule is None:
                 valid[inside] &= src.read_masks(
                     self.bands, window=window).any(axis=0)
             elif rule != 'all':
-                valid[inside] &= _not_all_equal(data, rule)
+                valid[inside] &= _not_all_equal(img.transpose(2, 0, 1),
+                                                rule)
             if not valid.any():  # A is nodata throughout: B cannot matter
                 break
-        return imgs[0], imgs[1], valid
+        return both, valid
+
+    def _cursor(self, i: int, cols: slice) -> BlockRows:
+        """Date ``i``'s rows of blocks over ``cols`` (new ones when the
+        columns change)."""
+        cursor = self._cursors[i]
+        if cursor is None or cursor.cols != cols:
+            src = (self.src_a, self.src_b)[i]
+            cursor = self._cursors[i] = BlockRows(src, self._order, cols)
+        return cursor
 
     def close(self) -> None:
+        self._cursors = [None, None]
         for src in reversed(self._open):
             src.close()
         self._open = []
