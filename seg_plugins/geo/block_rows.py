@@ -52,6 +52,11 @@ class BlockRows:
         self._rows: Dict[int, np.ndarray] = {}
         self._spare: List[np.ndarray] = []
 
+    @property
+    def rows_held(self) -> int:
+        """Rows of blocks kept in memory now."""
+        return sum(buf.shape[0] for buf in self._rows.values())
+
     def _load(self, k: int) -> np.ndarray:
         r0 = k * self.step
         h = min(self.step, self.src.height - r0)

@@ -29,12 +29,16 @@ def transform(shift_cols: int = 0, shift_rows: int = 0):
 def write_tif(path: Path, bands: np.ndarray, crs: Optional[str] = CRS,
               geotransform=None, nodata=None,
               mask: Optional[np.ndarray] = None, **profile) -> Path:
-    """A tiled GeoTIFF of ``bands`` (C, H, W); ``mask`` (H, W) bool is
-    written as an internal mask (True valid)."""
+    """A GeoTIFF of ``bands`` (C, H, W), tiled 64^2 unless ``profile``
+    says otherwise; ``mask`` (H, W) bool is written as an internal mask
+    (True valid)."""
     c, h, w = bands.shape
     kwargs = dict(driver='GTiff', width=w, height=h, count=c,
                   dtype=bands.dtype, nodata=nodata, tiled=True,
-                  blockxsize=64, blockysize=64, **profile)
+                  blockxsize=64, blockysize=64)
+    kwargs.update(profile)
+    if not kwargs['tiled']:  # strips: as wide as the raster
+        del kwargs['blockxsize']
     if crs is not None:
         kwargs.update(crs=crs, transform=geotransform or transform())
     with rasterio.open(path, 'w', **kwargs) as dst:
