@@ -124,15 +124,18 @@ def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
     for tiles in _row_chunks(windows, chunk):
         rows = tiles[0][0]
         cols = slice(tiles[0][1].start, tiles[-1][1].stop)
-        both, valid = pair.read_stacked(rows, cols)
+        img_a, img_b, valid = pair.read(rows, cols)
         for window in tiles:
             c = _shift(window[1], cols.start)
-            if not _put(out_q, (window, both[:, c], valid[:, c]), stop):
+            if not _put(out_q, (window, (img_a[:, c], img_b[:, c]),
+                                valid[:, c]), stop):
                 return
 
 
 def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,
-                 stop: threading.Event) -> None:
+                 stop: threading.Event, stats: dict) -> None:
+    """Write each tile's core and count its valid and changed pixels
+    (here, not between the model's batches)."""
     while True:
         try:
             item = in_q.get(timeout=0.1)
@@ -143,6 +146,8 @@ def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,
         if item is _END or stop.is_set():
             return
         core_r, core_c, change, prob, valid = item
+        stats['valid_pixels'] += int(np.count_nonzero(valid))
+        stats['changed_pixels'] += int(np.count_nonzero(change == 1))
         writers[0].write(core_r, core_c, change)
         if len(writers) > 1:
             writers[1].write(core_r, core_c, prob, valid)
@@ -251,27 +256,26 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
     windows = tile_windows(pair.height, pair.width, tile, overlap)
     reader = _worker(lambda: _read_tiles(pair, windows, read_q, stop), stop,
                      read_q, errors, env)
-    writer = _worker(lambda: _write_tiles(writers, write_q, stop), stop,
-                     None, errors, env)
     stats = dict(valid_pixels=0, changed_pixels=0, tiles_run=0,
                  tiles_skipped=0)
+    writer = _worker(lambda: _write_tiles(writers, write_q, stop, stats),
+                     stop, None, errors, env)
 
     def emit(core_r, core_c, change, prob, valid):
         if not _put(write_q, (core_r, core_c, change, prob, valid), stop):
             raise errors[0]
-        stats['valid_pixels'] += int(valid.sum())
-        stats['changed_pixels'] += int((change == 1).sum())
 
     def run_batch(batch):
-        pairs = [both for _, both, _ in batch]
+        pairs = [dates for _, dates, _ in batch]
         for (window, _, valid), (change, prob) in zip(
                 batch, predict_tiles(model, pairs)):
             rows, cols, core_r, core_c = window
             inner = (_shift(core_r, rows.start), _shift(core_c, cols.start))
             valid = valid[inner]
             change, prob = change[inner], prob[inner]
-            change[~valid] = NODATA
-            prob[~valid] = 0
+            invalid = ~valid
+            change[invalid] = NODATA
+            prob[invalid] = 0
             emit(core_r, core_c, change, prob, valid)
         stats['tiles_run'] += len(batch)
         if progress:

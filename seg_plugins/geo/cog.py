@@ -26,9 +26,11 @@ from .grid import Grid
 
 BLOCK = 256  # tiles of the temporary GeoTIFF
 COG_BLOCK = 512  # the COG driver's default
-# This pass cannot overlap the model. Level 3, not GDAL's 6: a 4096^2
-# probability COG in 0.32 s, not 0.84 s, for 9% more bytes (2.38/2.18 MB).
+# This pass cannot overlap the model, so it takes every core. Level 3, not
+# GDAL's 6: a 4096^2 probability COG in 0.32 s, not 0.84 s, for 9% more
+# bytes (2.38/2.18 MB).
 DEFLATE_LEVEL = 3
+MAX_STRIP = 4096  # widest strip of windows gathered into one write
 
 
 def check_outputs(paths: Iterable[Optional[str]], overwrite: bool) -> None:
@@ -83,16 +85,44 @@ class COGWriter:
         elif grid.transform != Affine.identity():
             profile.update(transform=grid.transform)
         self._dst = rasterio.open(self.tmp, 'w', **profile)
+        self._pending = []  # (data, valid) of the strip being gathered
+        self._rows = self._cols = None
 
     def write(self, rows: slice, cols: slice, data: np.ndarray,
               valid: Optional[np.ndarray] = None) -> None:
         """Write ``data`` (h, w) uint8 at (rows, cols); with ``masked``,
-        ``valid`` (h, w) bool marks the valid pixels."""
+        ``valid`` (h, w) bool marks the valid pixels.
+
+        Windows on the same rows, each starting where the last one
+        stopped, are gathered and written as one strip (up to
+        ``MAX_STRIP`` wide): GDAL took 1.0 s of CPU for the 361 tile cores
+        of a 4096^2 scene (two outputs and a mask), 0.09 s for the same
+        pixels as 57 strips. ``data`` and ``valid`` must not change
+        afterwards.
+        """
+        if self._pending and (rows != self._rows or
+                              cols.start != self._cols.stop or
+                              self._cols.stop - self._cols.start
+                              >= MAX_STRIP):
+            self._flush()
+        if not self._pending:
+            self._rows, self._cols = rows, cols
+        self._cols = slice(self._cols.start, cols.stop)
+        self._pending.append((data, valid))
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        rows, cols = self._rows, self._cols
         window = Window(cols.start, rows.start, cols.stop - cols.start,
                         rows.stop - rows.start)
-        self._dst.write(data, 1, window=window)
+        self._dst.write(np.hstack([d for d, _ in self._pending]), 1,
+                        window=window)
         if self.masked:
-            self._dst.write_mask(valid.astype(np.uint8) * 255, window=window)
+            valid = np.hstack([v for _, v in self._pending])
+            self._dst.write_mask(valid.astype(np.uint8) * 255,
+                                 window=window)
+        self._pending = []
 
     def commit(self) -> str:
         """Convert to a COG with overviews and move it to its final name.
@@ -100,10 +130,12 @@ class COGWriter:
         Returns:
             str: the final path.
         """
+        self._flush()
         self._dst.close()
         rasterio.shutil.copy(
             self.tmp, self.partial, driver='COG', compress='deflate',
-            level=DEFLATE_LEVEL, blocksize=COG_BLOCK, overviews='auto',
+            level=DEFLATE_LEVEL, num_threads='all_cpus',
+            blocksize=COG_BLOCK, overviews='auto',
             resampling=self.resampling, bigtiff='if_safer')
         os.replace(self.partial, self.path)
         _remove(self.tmp)

@@ -161,6 +161,10 @@ class RasterPair:
         """One window of both dates; parts outside the scene are zeros and
         invalid.
 
+        Pixels come from whole rows of blocks (``block_rows.py``), kept
+        for the next call with the same columns: windows read top down in
+        one column range (a band of tiles) read each block once.
+
         Args:
             rows (slice): Row range in A's grid (may leave the scene).
             cols (slice): Column range.
@@ -170,48 +174,31 @@ class RasterPair:
             ``bands.py``), values as stored; valid (h, w) bool. Where A is
             nodata throughout the window, B is not read (zeros).
         """
-        both, valid = self.read_stacked(rows, cols)
-        c = self.channels
-        return both[..., :c], both[..., c:], valid
-
-    def read_stacked(self, rows: slice, cols: slice
-                     ) -> Tuple[np.ndarray, np.ndarray]:
-        """:meth:`read` with the dates' channels in one array, as the model
-        takes them (no concatenation per tile).
-
-        Pixels come from whole rows of blocks (``block_rows.py``), kept
-        for the next call with the same columns: windows read top down in
-        one column range (a band of tiles) read each block once.
-
-        Returns:
-            tuple: (h, w, 2C) A's channels then B's, in the dates' common
-            dtype; valid (h, w) bool.
-        """
         h, w = rows.stop - rows.start, cols.stop - cols.start
         r0, r1 = max(rows.start, 0), min(rows.stop, self.height)
         c0, c1 = max(cols.start, 0), min(cols.stop, self.width)
         inside = (slice(r0 - rows.start, r1 - rows.start),
                   slice(c0 - cols.start, c1 - cols.start))
-        c = self.channels
-        both = np.zeros((h, w, 2 * c), np.result_type(*self.dtypes))
+        imgs = [np.zeros((h, w, self.channels), dtype)
+                for dtype in self.dtypes]
         valid = np.zeros((h, w), bool)
         if r1 <= r0 or c1 <= c0:  # wholly outside
-            return both, valid
+            return imgs[0], imgs[1], valid
         valid[inside] = True
         window = Window(c0, r0, c1 - c0, r1 - r0)
-        for i, (src, rule) in enumerate(zip((self.src_a, self.src_b),
-                                            self._masks)):
-            img = both[inside + (slice(i * c, (i + 1) * c),)]
-            self._cursor(i, slice(c0, c1)).read_into(img, slice(r0, r1))
+        for i, (img, src, rule) in enumerate(zip(
+                imgs, (self.src_a, self.src_b), self._masks)):
+            self._cursor(i, slice(c0, c1)).read_into(img[inside],
+                                                     slice(r0, r1))
             if rule is None:
                 valid[inside] &= src.read_masks(
                     self.bands, window=window).any(axis=0)
             elif rule != 'all':
-                valid[inside] &= _not_all_equal(img.transpose(2, 0, 1),
-                                                rule)
+                valid[inside] &= _not_all_equal(
+                    img[inside].transpose(2, 0, 1), rule)
             if not valid.any():  # A is nodata throughout: B cannot matter
                 break
-        return both, valid
+        return imgs[0], imgs[1], valid
 
     def _cursor(self, i: int, cols: slice) -> BlockRows:
         """Date ``i``'s rows of blocks over ``cols`` (new ones when the

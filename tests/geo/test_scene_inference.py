@@ -222,3 +222,22 @@ def test_existing_output_is_refused_unless_overwrite(tiny, scene, tmp_path):
     assert out.read_bytes() == b'keep me'
     run(tiny[0], paths['a'], paths['b'], out, tile=256, overwrite=True)
     assert read(out).shape == (544, 520)
+
+
+@pytest.mark.parametrize('dtype', [np.uint8, np.uint16, np.float64])
+def test_predict_tiles_takes_the_dates_apart_or_concatenated(tiny, dtype):
+    """The dates' arrays (as the scene reader hands them over) give the
+    model the same input as their channels concatenated; types other than
+    uint8 reach it as float32 with their values."""
+    from seg_plugins.apis.change_inference import _model_input, predict_tiles
+    a, b = (scene_bands(40, 48, s).transpose(1, 2, 0)[:, 3:43].astype(dtype)
+            for s in (5, 6))  # column slices: not contiguous
+    joined = np.concatenate((a, b), axis=2)
+    x = _model_input((a, b))
+    assert x.dtype == (np.uint8 if dtype == np.uint8 else np.float32)
+    np.testing.assert_array_equal(x.numpy(),
+                                  joined.transpose(2, 0, 1).astype(x.dtype))
+    apart = predict_tiles(tiny[0], [(a, b)])[0]
+    together = predict_tiles(tiny[0], [joined])[0]
+    for got, want in zip(apart, together):
+        np.testing.assert_array_equal(got, want)
