@@ -233,9 +233,9 @@ def test_predict_tiles_takes_the_dates_apart_or_concatenated(tiny, dtype):
     a, b = (scene_bands(40, 48, s).transpose(1, 2, 0)[:, 3:43].astype(dtype)
             for s in (5, 6))  # column slices: not contiguous
     joined = np.concatenate((a, b), axis=2)
-    x = _model_input((a, b))
+    x = _model_input((a, b)).numpy()
     assert x.dtype == (np.uint8 if dtype == np.uint8 else np.float32)
-    np.testing.assert_array_equal(x.numpy(),
+    np.testing.assert_array_equal(x,
                                   joined.transpose(2, 0, 1).astype(x.dtype))
     apart = predict_tiles(tiny[0], [(a, b)])[0]
     together = predict_tiles(tiny[0], [joined])[0]
