@@ -3,9 +3,10 @@
 The tiling is :func:`infer_change`'s (same windows, same cores, same
 batches), so on a pair without nodata the change map is the same pixel for
 pixel. What differs is where pixels come from and go: a reader thread reads
-the windows of both dates with rasterio (prefetching the next batch while
-the model runs), a writer thread writes each tile's core into the output
-GeoTIFF window, and no array of the scene's size is ever held. Outputs are
+the windows of both dates with rasterio, from whole rows of blocks of one
+band of tiles at a time (``geo/block_rows.py``), prefetching the next batch
+while the model runs; a writer thread writes each row of tile cores into
+the output GeoTIFF; no array of the scene's size is ever held. Outputs are
 Cloud-Optimised GeoTIFFs on A's grid, published under their final names
 only once complete (``geo/cog.py``).
 
@@ -193,10 +194,10 @@ def infer_change_scene(model: nn.Module,
         min_area (float): Smallest region kept in ``polygons``, in m^2
             (pixels when the CRS is not projected).
         gdal_cache_mb (int): GDAL block cache (``GDAL_CACHEMAX``) per run.
-            Small on purpose: re-reading a block evicted between two rows
-            of tiles is cheap next to the model (4 MB and 64 MB read a
-            4096^2 pair equally fast), and a cache that is full at every
-            scene size keeps peak memory the same from 2048^2 up.
+            Small on purpose: the reader keeps its own rows of blocks,
+            and a cache that is full at every scene size keeps peak
+            memory the same from 2048^2 up (4 MB and 64 MB read a 4096^2
+            pair equally fast).
         progress (Callable[[int], None], optional): Called with the number
             of tiles finished since its last call.
 

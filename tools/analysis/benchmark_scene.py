@@ -13,10 +13,11 @@ in its own process:
 * infer_change (one size, ``--memory-size``): the in-memory path on the
   same pair, its arrays read whole beforehand (reading not timed).
 
-Scene and bare alternate ``--repeat`` times; times are medians. Each timed
-scene process first runs a 512^2 pair untimed, as the bare one runs a batch:
-the timed rows are the steady state, without the once-per-process start-up
-(0.5-1 s). Peak memory
+Scene and bare alternate ``--repeat`` times; times are medians, the ratio
+is the median of each back-to-back pair's (the machine's speed drifts).
+Each timed scene process first runs a 512^2 pair untimed, as the bare one
+runs a batch: the timed rows are the steady state, without the
+once-per-process start-up (0.5-1 s). Peak memory
 comes from one more scene run per size, and one bare run per kind
 (``model MB``: what the forward alone needs): the peak RSS above the RSS
 with the model loaded and run once (the interpreter's baseline), in a child
@@ -180,7 +181,7 @@ def main():
     print(f'{"kind":>6} {"size":>5} {"tiles":>6} {"skip":>5} '
           f'{"scene MP/s":>10} {"bare MP/s":>9} {"ratio":>6} '
           f'{"peak MB":>8} {"mem ratio":>9} {"model MB":>8} '
-          f'{"vs infer_change":>15}')
+          f'{"vs infer_change":>15} ratios')
     for kind in args.kinds:
         first_peak = model_mb = None
         warm = json.dumps(scene_pair(args.work_dir, kind, 512))
@@ -200,6 +201,10 @@ def main():
                 tiles=scene['tiles'])['peak_mb']
             scene_s = statistics.median(s['seconds'] for s in scenes)
             bare_s = statistics.median(b['seconds'] for b in bares)
+            # Per scene/bare pair, run back to back: the machine's speed
+            # drifts by 20% over minutes, more than the gap measured.
+            ratios = sorted(b['seconds'] / s['seconds']
+                            for s, b in zip(scenes, bares))
             mp = size * size / 1e6
             # Bare: MP/s of the pixels the scene ran through the model.
             run_mp = mp * scene['tiles'] / (scene['tiles'] +
@@ -211,11 +216,13 @@ def main():
                 vs = f'{mem["seconds"] / scene_s:.2f}x'
             print(f'{kind:>6} {size:>5} {scene["tiles"]:>6} '
                   f'{scene["skipped"]:>5} {mp / scene_s:10.3f} '
-                  f'{run_mp / bare_s:9.3f} {bare_s / scene_s:6.2f} '
+                  f'{run_mp / bare_s:9.3f} {statistics.median(ratios):6.2f} '
                   f'{peak:8.1f} {peak / max(first_peak, 1e-6):9.2f} '
-                  f'{model_mb:8.1f} {vs:>15}', flush=True)
-    print('ratio: bare forward time over the same tiles / scene time '
-          '(target >= 0.90); mem ratio: scene peak above baseline vs the '
+                  f'{model_mb:8.1f} {vs:>15} '
+                  f'{ratios[0]:.2f}-{ratios[-1]:.2f}', flush=True)
+    print('ratio: bare forward time over the same tiles / scene time, '
+          'median over the scene/bare pairs (ratios: their range; target '
+          '>= 0.90); mem ratio: scene peak above baseline vs the '
           'smallest size (target 0.90-1.10); model MB: the bare forward\'s '
           "own peak; vs infer_change: its time / the scene's (target >= "
           '1.0)')
