@@ -37,9 +37,15 @@ class BlockRows:
         src: An open rasterio dataset (or ``WarpedVRT``).
         indexes (Sequence[int]): 1-based bands, in the order wanted.
         cols (slice): Column range inside the raster.
+
+    Raises:
+        ValueError: ``cols`` not inside the raster (naming the file).
     """
 
     def __init__(self, src, indexes: Sequence[int], cols: slice):
+        if not 0 <= cols.start < cols.stop <= src.width:
+            raise ValueError(f'{src.name}: columns {cols.start}:{cols.stop} '
+                             f'are not inside its width {src.width}')
         self.src, self.indexes, self.cols = src, list(indexes), cols
         block_h, block_w = src.block_shapes[self.indexes[0] - 1]
         self.step = _row_step(block_h)
@@ -78,9 +84,16 @@ class BlockRows:
         Args:
             out (np.ndarray): (h, w, C) with h the rows' and w the columns'
                 extent.
-            rows (slice): Row range inside the raster. Rows above its start
-                are dropped from memory: windows are expected top down.
+            rows (slice): Row range inside the raster. Rows of blocks it
+                does not reach are dropped from memory: windows are
+                expected top down.
+
+        Raises:
+            ValueError: ``rows`` not inside the raster (naming the file).
         """
+        if not 0 <= rows.start < rows.stop <= self.src.height:
+            raise ValueError(f'{self.src.name}: rows {rows.start}:{rows.stop} '
+                             f'are not inside its height {self.src.height}')
         first, last = rows.start // self.step, (rows.stop - 1) // self.step
         for k in [k for k in self._rows if k < first or k > last]:
             self._spare.append(self._rows.pop(k))

@@ -102,8 +102,7 @@ class COGWriter:
         """
         if self._pending and (rows != self._rows or
                               cols.start != self._cols.stop or
-                              self._cols.stop - self._cols.start
-                              >= MAX_STRIP):
+                              cols.stop - self._cols.start > MAX_STRIP):
             self._flush()
         if not self._pending:
             self._rows, self._cols = rows, cols

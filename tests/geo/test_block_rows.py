@@ -59,3 +59,14 @@ def test_whole_width_strips_are_not_widened(tmp_path):
         assert (cursor.c0, cursor.c1) == (100, 164)
         np.testing.assert_array_equal(
             out, data[:, 10:30, 100:164].transpose(1, 2, 0))
+
+
+def test_windows_outside_the_raster_name_the_file(tmp_path):
+    data = scene_bands(40, 60, seed=6, count=1, dtype=np.uint8)
+    path = write_tif(tmp_path / 'small.tif', data)
+    with rasterio.open(path) as src:
+        with pytest.raises(ValueError, match=r'small\.tif: columns 50:70'):
+            BlockRows(src, [1], slice(50, 70))
+        cursor = BlockRows(src, [1], slice(0, 60))
+        with pytest.raises(ValueError, match=r'small\.tif: rows 30:50'):
+            cursor.read_into(np.empty((20, 60, 1), np.uint8), slice(30, 50))
