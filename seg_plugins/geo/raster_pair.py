@@ -15,13 +15,25 @@ ALIGN_HINT = ('Pass align=True (tools/infer.py --align) to resample B onto '
               "A's grid (bilinear).")
 
 
-def _not_all_equal(bands: np.ndarray, value: int) -> np.ndarray:
-    """(h, w) bool: some band differs from ``value``. ``bands`` is a
-    (C, h, w) view of pixel-interleaved data, where numpy's ``any`` along
-    axis 0 is ~8x slower than this loop over the bands."""
-    out = bands[0] != value
-    for band in bands[1:]:
-        out |= band != value
+_PIXEL_WORDS = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _not_all_equal(img: np.ndarray, value: int) -> np.ndarray:
+    """(h, w) bool: some band of ``img`` (h, w, C), pixel-interleaved,
+    differs from ``value``.
+
+    Where a pixel's bands fill 1, 2, 4 or 8 bytes (4-band uint16: one
+    uint64) it is compared as one word with ``value`` repeated: 4x faster
+    than comparing band by band, which is itself ~8x faster than numpy's
+    ``any`` along the band axis.
+    """
+    word = _PIXEL_WORDS.get(img.shape[2] * img.itemsize)
+    if word is not None and img.strides[2] == img.itemsize:
+        pixels = img.view(word)[..., 0]
+        return pixels != np.full(img.shape[2], value, img.dtype).view(word)[0]
+    out = img[..., 0] != value
+    for c in range(1, img.shape[2]):
+        out |= img[..., c] != value
     return out
 
 
@@ -194,8 +206,7 @@ class RasterPair:
                 valid[inside] &= src.read_masks(
                     self.bands, window=window).any(axis=0)
             elif rule != 'all':
-                valid[inside] &= _not_all_equal(
-                    img[inside].transpose(2, 0, 1), rule)
+                valid[inside] &= _not_all_equal(img[inside], rule)
             if not valid.any():  # A is nodata throughout: B cannot matter
                 break
         return imgs[0], imgs[1], valid

@@ -25,13 +25,13 @@ def _holes(seed: int) -> np.ndarray:
 
 
 def _make(tmp_path, kind: str):
-    data = scene_bands(H, W, seed=3, dtype=np.uint16 if kind == 'uint16'
-                       else np.uint8)
+    data = scene_bands(H, W, seed=3, count=4, dtype=np.uint16
+                       if kind == 'uint16' else np.uint8)
     holes = _holes(1)
     partial = np.random.default_rng(2).random((H, W)) < 0.05
     if kind in ('uint8', 'uint16'):
         data[:, holes] = 7
-        data[0, partial] = 7  # one band at nodata: the pixel stays valid
+        data[:3, partial] = 7  # some bands at nodata: the pixel stays valid
         return write_tif(tmp_path / f'{kind}.tif', data, nodata=7)
     if kind == 'float_nan':
         data = data.astype(np.float32)
@@ -41,16 +41,21 @@ def _make(tmp_path, kind: str):
         return write_tif(tmp_path / 'm.tif', data, mask=~holes)
     if kind == 'alpha':
         alpha = np.where(holes, 0, 255).astype(np.uint8)[None]
-        return write_tif(tmp_path / 'a.tif', np.concatenate([data, alpha]),
+        return write_tif(tmp_path / 'a.tif',
+                         np.concatenate([data[:3], alpha]),
                          photometric='rgb', alpha='yes')
     return write_tif(tmp_path / 'n.tif', data)  # 'none': all valid
 
 
+# 3 bands are compared one by one; 1 or 4 (a pixel of 1, 2, 4 or 8 bytes)
+# as one word.
+@pytest.mark.parametrize('bands', [[1, 2, 3], [1, 2, 3, 4], [2]])
 @pytest.mark.parametrize(
     'kind', ['uint8', 'uint16', 'float_nan', 'mask', 'alpha', 'none'])
-def test_validity_equals_gdal_masks(tmp_path, kind):
+def test_validity_equals_gdal_masks(tmp_path, kind, bands):
+    if kind == 'alpha' and len(bands) == 4:
+        pytest.skip('band 4 is the alpha band')
     path = _make(tmp_path, kind)
-    bands = [1, 2, 3]
     with rasterio.open(path) as src:
         gdal_valid = src.read_masks(bands).any(axis=0)
     if kind != 'none':
