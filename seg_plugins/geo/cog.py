@@ -7,7 +7,7 @@ cores do not align with its blocks, and a compressed block written in parts
 is decompressed and recompressed each time, which made a 4096^2 scene run
 ~15% slower in benchmark_scene.py; it costs one byte per pixel of disk
 until the COG is written). The overview levels are built beside it
-(``overviews.py``: in numpy, in a third of the time the COG driver takes
+(``overviews.py``: in numpy, in about half the time the COG driver takes
 for a masked band), and the COG driver copies both into
 ``<out>.partial``, which is renamed to ``<out>`` (atomic on one file
 system). A run killed at any point leaves at most ``<out>.partial*``

@@ -4,8 +4,10 @@ chunk, and handed to GDAL's COG driver as existing overviews.
 The COG driver builds missing overviews itself, and for a band with a mask
 and 'average' resampling that took three quarters of publishing a 4096^2
 probability COG (0.19 of 0.25 s; the mask gets its own pass and both go
-through compressed temporary files). Halving 2x2 blocks in numpy gives the
-same pixels (tested against GDAL's) in a third of the time, and this pass
+through compressed temporary files). Halving 2x2 blocks in numpy gives
+GDAL's pixels (within 1 in the tests, equal on the benchmark's 4096^2
+scene) in about half the time (0.09 s plus 0.02 s to copy the levels), and
+this pass
 runs after the model has finished, so it is pure wait.
 
 Each level halves the one above (sizes rounded up, as gdaladdo does): an
@@ -28,13 +30,18 @@ from rasterio.windows import Window
 CHUNK = 1024  # rows and columns of the level above read at a time (even)
 
 
+def _half(n: int) -> int:
+    """A side one level down (rounded up)."""
+    return -(-n // 2)
+
+
 def overview_sizes(height: int, width: int,
                    smallest: int) -> List[Tuple[int, int]]:
     """(height, width) of each level below full resolution, halving until
     both sides are at most ``smallest`` (the COG driver's rule)."""
     sizes = []
     while height > smallest or width > smallest:
-        height, width = -(-height // 2), -(-width // 2)
+        height, width = _half(height), _half(width)
         sizes.append((height, width))
     return sizes
 
@@ -105,7 +112,7 @@ def build_levels(src_path: str, level_paths: List[str],
     for i, path in enumerate(level_paths):
         with ExitStack() as files:
             above = files.enter_context(rasterio.open(above_path))
-            h, w = -(-above.height // 2), -(-above.width // 2)
+            h, w = _half(above.height), _half(above.width)
             transform = above.transform @ Affine.scale(above.width / w,
                                                        above.height / h)
             level = files.enter_context(_create(path, h, w, transform))
