@@ -77,6 +77,8 @@ def child(args) -> dict:
     """One measurement (``args.mode``) in this process."""
     from seg_plugins.apis import infer_change, infer_change_scene
     from seg_plugins.apis.change_inference import predict_tiles
+    from seg_plugins.utils.malloc import keep_freed_memory
+    keep_freed_memory()  # as tools/infer.py; not in the live-memory runs
     model = load_model(args)
     pair = json.loads(args.pair)
     rng = np.random.default_rng(0)
