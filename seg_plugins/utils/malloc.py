@@ -5,11 +5,15 @@ blocks (above a threshold that grows only up to 32 MB) with ``mmap`` and
 trims the heap's top as soon as it is free, so every forward pass of a
 convolutional net gets fresh pages from the kernel, which zeroes them one
 page fault at a time. On the 4-band change U-Net (batch 4 of 256^2, 2 CPU
-cores) that was 6,000-15,000 page faults and 15-35% of the time per batch,
-varying from process to process; with the settings below, none, and the
-same forward took 0.70-0.90x the time (``benchmark_scene.py``, which calls
-this in all its timed runs). Memory is kept at its high-water mark instead
-of being returned between batches: peak memory does not change.
+cores, 2026-12-02) that was 26,000-61,000 page faults per batch and 1.3-3.7
+s of kernel time per 25 batches, varying from process to process; with the
+settings below, none, and the 25 batches took 5.0-5.2 s instead of
+5.6-7.5 s (two processes each way, alternated).
+
+The cost: memory stays at its high-water mark, with whatever
+fragmentation it holds. A 4-band uint16 scene run's peak above its
+baseline was 61-74 MB at 2048^2, 79 MB at 4096^2 and 114 MB at 8192^2, so
+it is opt-in (``tools/infer.py --reuse-memory``), not a default.
 
 This is what PyTorch's CPU tuning guide gets from preloading jemalloc or
 tcmalloc, without a library to install.
@@ -28,7 +32,8 @@ _USER_SETTINGS = ('MALLOC_MMAP_MAX_', 'MALLOC_MMAP_THRESHOLD_',
 def keep_freed_memory() -> bool:
     """Tell glibc's malloc to reuse freed memory: no ``mmap`` for large
     blocks, no trimming of the heap. Process-wide, for the rest of the
-    process (the tools call it; a library function never does).
+    process: for entry points (``tools/infer.py --reuse-memory``), never
+    called by a library function.
 
     Returns:
         bool: True if applied; False without glibc, or when the user set

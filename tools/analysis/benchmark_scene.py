@@ -78,7 +78,8 @@ def child(args) -> dict:
     from seg_plugins.apis import infer_change, infer_change_scene
     from seg_plugins.apis.change_inference import predict_tiles
     from seg_plugins.utils.malloc import keep_freed_memory
-    keep_freed_memory()  # as tools/infer.py; not in the live-memory runs
+    if args.reuse_memory:  # as tools/infer.py --reuse-memory
+        keep_freed_memory()  # (not in the live-memory runs: see there)
     model = load_model(args)
     pair = json.loads(args.pair)
     rng = np.random.default_rng(0)
@@ -142,6 +143,8 @@ def run_child(args, kind, pair, mode, live_memory=False, **extra) -> dict:
     for key in ('tile', 'overlap', 'batch_size', 'threads', 'base_channels',
                 'work_dir', 'gdal_cache_mb'):
         cmd += [f'--{key.replace("_", "-")}', str(getattr(args, key))]
+    if args.reuse_memory:
+        cmd.append('--reuse-memory')
     for key, value in extra.items():
         cmd += [f'--{key}', str(value)]
     env = dict(os.environ)
@@ -173,6 +176,9 @@ def main():
     parser.add_argument('--work-dir', default=None)
     parser.add_argument('--gdal-cache-mb', type=int, default=16,
                         help="GDAL's block cache of the scene run")
+    parser.add_argument('--reuse-memory', action='store_true',
+                        help='timed runs keep freed memory for reuse '
+                        '(tools/infer.py --reuse-memory)')
     for hidden in ('mode', 'kind', 'pair', 'warm-pair'):
         parser.add_argument(f'--{hidden}', help=argparse.SUPPRESS)
     parser.add_argument('--tiles', type=int, help=argparse.SUPPRESS)
