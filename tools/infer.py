@@ -85,10 +85,9 @@ def parse_args(argv=None):
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--reuse-memory', action='store_true',
-                        help='keep freed memory for reuse (glibc): a CPU '
-                        'forward without page faults, 12-30%% faster in '
-                        'benchmark_scene.py; memory stays at its '
-                        'high-water mark')
+                        help='keep freed memory for reuse (glibc): no page '
+                        'faults in each CPU forward pass; memory stays at '
+                        'its high-water mark (seg_plugins/utils/malloc.py)')
     parser.add_argument('--backend', default='pytorch',
                         choices=['pytorch', 'onnxruntime'])
     parser.add_argument('--launcher', default='none',
@@ -247,8 +246,9 @@ START = time.perf_counter()
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.reuse_memory:
-        keep_freed_memory()
+    if args.reuse_memory and not keep_freed_memory():
+        print('[warning] --reuse-memory not applied: no glibc, or a '
+              'MALLOC_* tunable is set in the environment', file=sys.stderr)
     model = build_model(args)
     if args.pairs:
         failed = run_pairs(model, args)

@@ -57,10 +57,15 @@ def test_existing_output_refused_without_overwrite(setup, tmp_path):
     assert 'change.tif exists' in log and '--overwrite' in log
     assert 'Traceback' not in log and out.read_bytes() == b'old'
     # --reuse-memory (glibc keeps freed memory) changes speed, not results
-    run_tool('tools/infer.py', *pairs[0], *model, '--out', out,
-             '--overwrite', '--reuse-memory')
+    log = run_tool('tools/infer.py', *pairs[0], *model, '--out', out,
+                   '--overwrite', '--reuse-memory')
+    assert 'not applied' not in log
+    # not applied where the user set a glibc tunable, and it says so
     plain = tmp_path / 'plain.tif'
-    run_tool('tools/infer.py', *pairs[0], *model, '--out', plain)
+    log = run_tool('tools/infer.py', *pairs[0], *model, '--out', plain,
+                   '--reuse-memory',
+                   env=dict(MALLOC_MMAP_THRESHOLD_=str(128 * 1024)))
+    assert '--reuse-memory not applied' in log
     with rasterio.open(out) as src, rasterio.open(plain) as ref:
         assert src.shape == (130, 120)
         np.testing.assert_array_equal(src.read(1), ref.read(1))

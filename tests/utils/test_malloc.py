@@ -2,12 +2,17 @@
 
 Through libc's own malloc, as torch allocates (numpy asks for huge pages,
 which hides the faults being counted)."""
+import mmap
 import os
 import subprocess
 import sys
 
 import pytest
 
+pytestmark = pytest.mark.skipif(not sys.platform.startswith('linux'),
+                                reason='glibc malloc')
+SIZE = 64 * 2**20  # bytes: above any mmap threshold
+PAGES = SIZE // mmap.PAGESIZE
 SCRIPT = r'''
 import ctypes, resource, sys
 from seg_plugins.utils.malloc import keep_freed_memory
@@ -15,7 +20,7 @@ applied = keep_freed_memory() if sys.argv[1] == '1' else False
 libc = ctypes.CDLL('libc.so.6')
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
-size = 64 * 2**20  # above any mmap threshold
+size = int(sys.argv[2])
 faults = []
 for _ in range(3):  # as torch allocates: malloc, written, freed
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -29,27 +34,24 @@ print(int(applied), faults[-1])
 
 
 def _run(apply: bool, env=None):
-    out = subprocess.run([sys.executable, '-c', SCRIPT, str(int(apply))],
-                         capture_output=True, text=True, check=True,
-                         env=env)
+    out = subprocess.run([sys.executable, '-c', SCRIPT, str(int(apply)),
+                          str(SIZE)], capture_output=True, text=True,
+                         check=True, env=env)
     applied, faults = map(int, out.stdout.split())
     return bool(applied), faults
 
 
-@pytest.mark.skipif(not sys.platform.startswith('linux'),
-                    reason='glibc malloc')
 def test_freed_memory_is_reused_without_page_faults():
-    pages = 64 * 2**20 // os.sysconf('SC_PAGE_SIZE')
     applied, faults = _run(True)
     assert applied
-    assert faults < pages // 100  # the third block reuses the first's
+    assert faults < PAGES // 100  # the third block reuses the first's
     applied, faults = _run(False)
     assert not applied
-    assert faults >= pages // 2  # glibc's default: fresh pages each time
+    assert faults >= PAGES // 2  # glibc's default: fresh pages each time
 
 
 def test_user_tunables_win():
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(128 * 1024))
     applied, faults = _run(True, env)
     assert not applied
-    assert faults >= 64 * 2**20 // os.sysconf('SC_PAGE_SIZE') // 2
+    assert faults >= PAGES // 2

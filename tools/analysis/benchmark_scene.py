@@ -78,8 +78,8 @@ def child(args) -> dict:
     from seg_plugins.apis import infer_change, infer_change_scene
     from seg_plugins.apis.change_inference import predict_tiles
     from seg_plugins.utils.malloc import keep_freed_memory
-    if args.reuse_memory:  # as tools/infer.py --reuse-memory
-        keep_freed_memory()  # (not in the live-memory runs: see there)
+    if args.reuse_memory:  # as tools/infer.py --reuse-memory; a no-op in
+        keep_freed_memory()  # the live-memory runs (their env var wins)
     model = load_model(args)
     pair = json.loads(args.pair)
     rng = np.random.default_rng(0)
