@@ -68,11 +68,14 @@ def _put(q: queue.Queue, item, stop: threading.Event) -> bool:
 
 
 def _worker(target, stop: threading.Event, out_q: Optional[queue.Queue],
-            errors: List, env: dict) -> threading.Thread:
+            errors: List, env: dict, cpu: Optional[dict] = None,
+            name: str = '') -> threading.Thread:
     """Run ``target()`` in a daemon thread under its own GDAL options;
-    an exception is kept in ``errors`` (and sent down ``out_q``)."""
+    an exception is kept in ``errors`` (and sent down ``out_q``). The
+    thread's CPU seconds are added to ``cpu[name]``."""
 
     def run():
+        start = time.thread_time()
         try:
             with rasterio.Env(**env):
                 target()
@@ -82,6 +85,8 @@ def _worker(target, stop: threading.Event, out_q: Optional[queue.Queue],
             if out_q is not None:
                 out_q.put(_Failed(e))
         finally:
+            if cpu is not None:
+                cpu[name] = cpu.get(name, 0.0) + time.thread_time() - start
             if out_q is not None:
                 _put(out_q, _END, threading.Event())
 
@@ -207,8 +212,11 @@ def infer_change_scene(model: nn.Module,
         ``changed_percent`` (of valid pixels), ``pixel_area_m2`` and
         ``changed_area_m2`` (None unless the CRS is projected),
         ``georeferenced``, ``tiles_run``, ``tiles_skipped`` (nodata
-        throughout, not run), ``regions`` (polygons written) and
-        ``seconds``.
+        throughout, not run), ``regions`` (polygons written),
+        ``seconds``, and where they went besides the model:
+        ``read_cpu_seconds`` and ``write_cpu_seconds`` (CPU time of the
+        reader and writer threads, overlapping the model) and
+        ``commit_seconds`` (publishing the COGs, after it).
 
     Raises:
         ValueError: unreadable input, grids that differ without
@@ -255,12 +263,13 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
     read_q = queue.Queue(maxsize=2 * batch_size)  # this batch and the next
     write_q = queue.Queue(maxsize=2 * batch_size)
     windows = tile_windows(pair.height, pair.width, tile, overlap)
-    reader = _worker(lambda: _read_tiles(pair, windows, read_q, stop), stop,
-                     read_q, errors, env)
     stats = dict(valid_pixels=0, changed_pixels=0, tiles_run=0,
                  tiles_skipped=0)
+    cpu = {}
+    reader = _worker(lambda: _read_tiles(pair, windows, read_q, stop), stop,
+                     read_q, errors, env, cpu, 'read')
     writer = _worker(lambda: _write_tiles(writers, write_q, stop, stats),
-                     stop, None, errors, env)
+                     stop, None, errors, env, cpu, 'write')
 
     def emit(core_r, core_c, change, prob, valid):
         if not _put(write_q, (core_r, core_c, change, prob, valid), stop):
@@ -310,8 +319,10 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
             run_batch(batch)
         _put(write_q, _END, stop)
         writer.join()
+        reader.join()
         if errors:
             raise errors[0]
+        commit_start = time.perf_counter()
         _commit(writers, env)
     except BaseException:
         stop.set()
@@ -324,4 +335,7 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
         for w in writers:
             w.abort()
         raise
+    stats.update(read_cpu_seconds=cpu.get('read', 0.0),
+                 write_cpu_seconds=cpu.get('write', 0.0),
+                 commit_seconds=time.perf_counter() - commit_start)
     return stats

@@ -75,6 +75,9 @@ def test_cog_on_a_grid_equal_to_infer_change(tiny, scene, tmp_path):
     assert summary['tiles_skipped'] == 0
     assert summary['tiles_run'] == len(list(tile_windows(544, 520, TILE,
                                                          OVERLAP)))
+    # Where the time went besides the model: each part inside the run's.
+    for key in ('read_cpu_seconds', 'write_cpu_seconds', 'commit_seconds'):
+        assert 0 < summary[key] < summary['seconds'], key
     # Nothing else left beside the outputs.
     assert sorted(p.name for p in tmp_path.iterdir()) == ['change.tif',
                                                           'prob.tif']
