@@ -72,7 +72,7 @@ def _worker(target, stop: threading.Event, out_q: Optional[queue.Queue],
             name: str = '') -> threading.Thread:
     """Run ``target()`` in a daemon thread under its own GDAL options;
     an exception is kept in ``errors`` (and sent down ``out_q``). The
-    thread's CPU seconds are added to ``cpu[name]``."""
+    thread's CPU seconds go to ``cpu[name]``."""
 
     def run():
         start = time.thread_time()
@@ -86,7 +86,7 @@ def _worker(target, stop: threading.Event, out_q: Optional[queue.Queue],
                 out_q.put(_Failed(e))
         finally:
             if cpu is not None:
-                cpu[name] = cpu.get(name, 0.0) + time.thread_time() - start
+                cpu[name] = time.thread_time() - start
             if out_q is not None:
                 _put(out_q, _END, threading.Event())
 

@@ -34,11 +34,11 @@ it halves the model's speed, so the timed runs leave it alone.
 
 Where the scene run's time goes besides the model is printed as ``side``.
 When the model's threads take every core (the default ``--threads 2`` on
-2 cores) that work cannot overlap for free: measured here, a thread doing
-1 s of CPU work (zlib) beside the forward slowed it by 0.5-1.4 s, so the ratio
-stays near 1 - side. ``--threads 1`` leaves a core free, as a GPU leaves
-the CPU while it runs the model: the ratio then shows how much of it the
-pipeline hides.
+2 cores) that work cannot overlap for free: measured once here
+(2026-12-03), a thread doing 1 s of CPU work (zlib) beside the forward
+slowed it by 0.5-1.4 s, so the ratio stays near 1 - side.
+``--threads 1`` leaves a core free, as a GPU leaves the CPU while it runs
+the model: the ratio then shows how much of it the pipeline hides.
 
 Targets: scene peak memory flat within +-10% from the smallest to the
 largest size; scene >= 0.90x bare forward; scene >= 1.0x infer_change.
@@ -255,8 +255,7 @@ def main():
           "own peak; vs infer_change: its time / the scene's (target >= "
           '1.0); side: CPU time of the reader and writer threads plus the '
           "wall time of publishing the COGs, over the scene's time (when "
-          'the model takes every core, the scene takes about this much '
-          'longer than the bare forward)')
+          'the model takes every core, ratio is about 1 - side)')
 
 
 def scene_pair(work_dir: str, kind: str, size: int) -> dict:
