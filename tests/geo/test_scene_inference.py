@@ -95,12 +95,13 @@ def test_nodata_propagates_and_empty_tiles_are_not_run(tiny, tmp_path):
     valid_b[20:30, 120:125] = False
     write_tif(tmp_path / 'a.tif', a, nodata=0)
     write_tif(tmp_path / 'b.tif', b, mask=valid_b)
-    batches = []
+    batches, done = [], []
     hook = model.backbone.register_forward_hook(
         lambda m, args, out: batches.append(args[0].shape[0]))
     try:
         summary = run(model, tmp_path / 'a.tif', tmp_path / 'b.tif',
-                      tmp_path / 'c.tif', prob_out=tmp_path / 'p.tif')
+                      tmp_path / 'c.tif', prob_out=tmp_path / 'p.tif',
+                      progress=done.append)
     finally:
         hook.remove()
     valid = valid_a & valid_b
@@ -113,6 +114,9 @@ def test_nodata_propagates_and_empty_tiles_are_not_run(tiny, tmp_path):
               for _, _, cr, cc in tile_windows(h, w, TILE, OVERLAP)]
     assert summary['tiles_run'] == sum(wanted) == sum(batches)
     assert summary['tiles_skipped'] == len(wanted) - sum(wanted) > 0
+    # Skipped tiles never reach the model's thread, but the progress
+    # callback still counts them, every tile once.
+    assert sum(done) == len(wanted) and min(done) > 0
     assert summary['valid_pixels'] == valid.sum()
 
 
