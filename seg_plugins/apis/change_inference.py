@@ -109,7 +109,7 @@ def _change_probability(sample: SegDataSample) -> torch.Tensor:
 Tile = Union[np.ndarray, Sequence[np.ndarray]]
 
 
-def _model_input(tile: Tile) -> torch.Tensor:
+def model_input(tile: Tile) -> torch.Tensor:
     """(T*C, h, w) input of one tile: an (h, w, T*C) array or the dates'
     (h, w, C) arrays, uint8 kept, any other type as float32 (torch lacks
     most uint16 ops). Converted, concatenated and made channel-first in
@@ -138,9 +138,10 @@ def predict_tiles(model: nn.Module, pairs: Sequence[Tile]
             mmseg's ``test_step``).
         pairs (Sequence): Per tile, the dates' (h, w, C) arrays, or one
             (h, w, T*C) array of their channels concatenated, in the
-            loader's order. Values are passed as they are (uint8, or
-            float32 for any other type): the config's preprocessor
-            normalises them.
+            loader's order, or the (T*C, h, w) tensor that
+            :func:`model_input` made of them. Values are passed as they
+            are (uint8, or float32 for any other type): the config's
+            preprocessor normalises them.
 
     Returns:
         list[tuple]: per tile, change (h, w) uint8 {0, 1} (the model's own
@@ -148,7 +149,8 @@ def predict_tiles(model: nn.Module, pairs: Sequence[Tile]
     """
     inputs, samples = [], []
     for pair in pairs:
-        inputs.append(_model_input(pair))
+        inputs.append(pair if isinstance(pair, torch.Tensor) else
+                      model_input(pair))
         shape = tuple(inputs[-1].shape[1:])
         samples.append(SegDataSample(metainfo=dict(
             img_shape=shape, ori_shape=shape)))

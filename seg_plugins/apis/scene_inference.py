@@ -25,7 +25,13 @@ from torch import nn
 
 from ..geo.cog import COGWriter, check_outputs
 from ..geo.raster_pair import RasterPair
-from .change_inference import BAND_TILES, _shift, predict_tiles, tile_windows
+from .change_inference import (
+    BAND_TILES,
+    _shift,
+    model_input,
+    predict_tiles,
+    tile_windows,
+)
 
 NODATA = 255  # of the change map
 _END = object()
@@ -141,12 +147,15 @@ def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
         img_a, img_b, valid = pair.read(rows, cols)
         for window in tiles:
             c = _shift(window[1], cols.start)
-            tile_valid = valid[:, c]
+            # Copies: a queued tile then holds its own pixels, not the
+            # row's, so memory is the queues' tiles, however sparse.
+            tile_valid = valid[:, c].copy()
             if not tile_valid[_core(window)].any():
                 if not _put(write_q, (window, None, None, tile_valid), stop):
                     return
                 stats['tiles_skipped'] += 1
-            elif not _put(out_q, (window, (img_a[:, c], img_b[:, c]),
+            elif not _put(out_q, (window, model_input((img_a[:, c],
+                                                       img_b[:, c])),
                                   tile_valid), stop):
                 return
 

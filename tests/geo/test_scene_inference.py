@@ -236,11 +236,11 @@ def test_predict_tiles_takes_the_dates_apart_or_concatenated(tiny, dtype):
     """The dates' arrays (as the scene reader hands them over) give the
     model the same input as their channels concatenated; types other than
     uint8 reach it as float32 with their values."""
-    from seg_plugins.apis.change_inference import _model_input, predict_tiles
+    from seg_plugins.apis.change_inference import model_input, predict_tiles
     a, b = (scene_bands(40, 48, s).transpose(1, 2, 0)[:, 3:43].astype(dtype)
             for s in (5, 6))  # column slices: not contiguous
     joined = np.concatenate((a, b), axis=2)
-    x = _model_input((a, b)).numpy()
+    x = model_input((a, b)).numpy()
     assert x.dtype == (np.uint8 if dtype == np.uint8 else np.float32)
     np.testing.assert_array_equal(x,
                                   joined.transpose(2, 0, 1).astype(x.dtype))
