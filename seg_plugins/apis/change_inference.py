@@ -98,6 +98,13 @@ def _shift(s: slice, offset: int) -> slice:
     return slice(s.start - offset, s.stop - offset)
 
 
+def _core(window) -> Tuple[slice, slice]:
+    """A tile's core inside the tile (rows, cols), from a window of
+    ``tile_windows``."""
+    rows, cols, core_r, core_c = window
+    return _shift(core_r, rows.start), _shift(core_c, cols.start)
+
+
 def _change_probability(sample: SegDataSample) -> torch.Tensor:
     """(H, W) change probability of a 1-logit or 2-class prediction."""
     logits = sample.seg_logits.data
@@ -203,9 +210,9 @@ def infer_change(model: nn.Module,
         batch = windows[i:i + batch_size]
         pairs = [(img_a[rows, cols], img_b[rows, cols])
                  for rows, cols, _, _ in batch]
-        for (rows, cols, core_r, core_c), (chg, p) in zip(
-                batch, predict_tiles(model, pairs)):
-            inner = (_shift(core_r, rows.start), _shift(core_c, cols.start))
+        for window, (chg, p) in zip(batch, predict_tiles(model, pairs)):
+            core_r, core_c = window[2:]
+            inner = _core(window)
             change[core_r, core_c] = chg[inner]
             prob[core_r, core_c] = p[inner]
     return change, prob

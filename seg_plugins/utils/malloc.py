@@ -17,8 +17,8 @@ it is opt-in (``tools/infer.py --reuse-memory``), not a default.
 
 Threads share the one arena (``M_ARENA_MAX`` 1): glibc otherwise gives a
 new thread an arena of its own, with none of the memory freed before, and
-the scene reader's first reads in each run page-faulted fresh buffers for
-0.2-0.3 s while the model waited for its first tiles (0.03 s in one
+the scene reader's first reads in each run page-faulted fresh buffers,
+and the model waited 0.23-0.34 s for its first tiles (0.03 s in one
 arena; 4-band uint16 4096^2, 2026-12-03). The threads here allocate a few
 large buffers, not many small ones, so the arena's lock is not contended.
 
