@@ -84,10 +84,15 @@ def parse_args(argv=None):
     parser.add_argument('--overlap', type=int, default=32)
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--reuse-memory', action='store_true',
-                        help='keep freed memory for reuse (glibc): no page '
-                        'faults in each CPU forward pass; memory stays at '
-                        'its high-water mark (seg_plugins/utils/malloc.py)')
+    parser.add_argument('--reuse-memory', default=None,
+                        action=argparse.BooleanOptionalAction,
+                        help='keep freed memory for reuse (glibc; the '
+                        'default): no page faults in each CPU forward pass; '
+                        'memory stays at its high-water mark, which does '
+                        'not grow with the scene (seg_plugins/utils/'
+                        'malloc.py). Without glibc, or with a MALLOC_* '
+                        'tunable set, not applied (said only when asked '
+                        'for with --reuse-memory)')
     parser.add_argument('--backend', default='pytorch',
                         choices=['pytorch', 'onnxruntime'])
     parser.add_argument('--launcher', default='none',
@@ -246,7 +251,8 @@ START = time.perf_counter()
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.reuse_memory and not keep_freed_memory():
+    applied = args.reuse_memory is not False and keep_freed_memory()
+    if args.reuse_memory and not applied:
         print('[warning] --reuse-memory not applied: no glibc, or a '
               'MALLOC_* tunable is set in the environment', file=sys.stderr)
     model = build_model(args)

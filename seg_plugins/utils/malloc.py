@@ -11,9 +11,15 @@ settings below, none, and the 25 batches took 5.0-5.2 s instead of
 5.6-7.5 s (two processes each way, alternated).
 
 The cost: memory stays at its high-water mark, with whatever
-fragmentation it holds. A 4-band uint16 scene run's peak above its
-baseline was 61-74 MB at 2048^2, 79 MB at 4096^2 and 114 MB at 8192^2, so
-it is opt-in (``tools/infer.py --reuse-memory``), not a default.
+fragmentation it holds. Since the scene reader queues its tiles as copies
+and all threads share one arena, that mark no longer grows with the
+scene. A 4-band uint16 scene run's peak RSS above the RSS after a 512^2
+warm-up run was 61-74 MB at 2048^2, 79 MB at 4096^2 and 114 MB at 8192^2
+before; on 2026-12-03 it was 64-66, 54-72 and 64-92 MB (two processes
+per size), and above the model's own (after one batch, before any
+scene) 100-124, 93 and 93-130 MB: it varies from process to process, not
+with the size. So ``tools/infer.py`` applies it by default
+(``--no-reuse-memory`` to leave glibc alone).
 
 Threads share the one arena (``M_ARENA_MAX`` 1): glibc otherwise gives a
 new thread an arena of its own, with none of the memory freed before, and
@@ -42,8 +48,8 @@ def keep_freed_memory() -> bool:
     """Tell glibc's malloc to reuse freed memory: no ``mmap`` for large
     blocks, no trimming of the heap, one arena for all threads.
     Process-wide, for the rest of the process: for entry points
-    (``tools/infer.py --reuse-memory``), never called by a library
-    function.
+    (``tools/infer.py``, unless ``--no-reuse-memory``), never called by a
+    library function.
 
     Returns:
         bool: True if applied; False without glibc, or when the user set
