@@ -86,8 +86,8 @@ def child(args) -> dict:
     from seg_plugins.apis import infer_change, infer_change_scene
     from seg_plugins.apis.change_inference import predict_tiles
     from seg_plugins.utils.malloc import keep_freed_memory
-    if args.reuse_memory:  # as tools/infer.py --reuse-memory; a no-op in
-        keep_freed_memory()  # the live-memory runs (their env var wins)
+    if args.reuse_memory:  # as tools/infer.py by default; a no-op in the
+        keep_freed_memory()  # live-memory runs (their env var wins)
     model = load_model(args)
     pair = json.loads(args.pair)
     rng = np.random.default_rng(0)
@@ -189,7 +189,7 @@ def main():
                         help="GDAL's block cache of the scene run")
     parser.add_argument('--reuse-memory', action='store_true',
                         help='timed runs keep freed memory for reuse '
-                        '(tools/infer.py --reuse-memory)')
+                        '(as tools/infer.py does by default)')
     for hidden in ('mode', 'kind', 'pair', 'warm-pair'):
         parser.add_argument(f'--{hidden}', help=argparse.SUPPRESS)
     parser.add_argument('--tiles', type=int, help=argparse.SUPPRESS)
