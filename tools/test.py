@@ -26,6 +26,7 @@ from seg_plugins.utils.runner_setup import (
     default_scope,
     load_config,
     parse_runner_args,
+    process_group_closed_at_end,
     setup_device,
 )
 
@@ -121,19 +122,18 @@ def main():
             ev['keep_results'] = True
 
     setup_device(cfg)
-    runner = build_runner(cfg)
-
-    if args.out is not None and scope == 'mmdet':
-        from mmdet.evaluation import DumpDetResults
-        assert args.out.endswith(('.pkl', '.pickle')), (
-            f'--out for mmdet configs is a .pkl file, got {args.out}')
-        runner.test_evaluator.metrics.append(
-            DumpDetResults(out_file_path=args.out))
-
-    try:
-        metrics = runner.test()
-    except FileNotFoundError as e:  # missing data or checkpoint
-        sys.exit(f'error: {e}')
+    with process_group_closed_at_end():
+        runner = build_runner(cfg)
+        if args.out is not None and scope == 'mmdet':
+            from mmdet.evaluation import DumpDetResults
+            assert args.out.endswith(('.pkl', '.pickle')), (
+                f'--out for mmdet configs is a .pkl file, got {args.out}')
+            runner.test_evaluator.metrics.append(
+                DumpDetResults(out_file_path=args.out))
+        try:
+            metrics = runner.test()
+        except FileNotFoundError as e:  # missing data or checkpoint
+            sys.exit(f'error: {e}')
     if runner.rank == 0:
         print('metrics:', ', '.join(f'{k}={v}' for k, v in metrics.items()))
         print('log and metrics json under', osp.join(cfg.work_dir,

@@ -23,6 +23,7 @@ from seg_plugins.utils.runner_setup import (
     load_config,
     make_crash_safe,
     parse_runner_args,
+    process_group_closed_at_end,
     setup_device,
     workers_ignore_stop_signals,
 )
@@ -121,12 +122,13 @@ def main():
     make_crash_safe(cfg)
 
     setup_device(cfg)
-    try:
-        runner = build_runner(cfg)
-        workers_ignore_stop_signals(runner)
-        runner.train()
-    except FileNotFoundError as e:  # missing data: the message is enough
-        sys.exit(f'error: {e}')
+    with process_group_closed_at_end():
+        try:
+            runner = build_runner(cfg)
+            workers_ignore_stop_signals(runner)
+            runner.train()
+        except FileNotFoundError as e:  # missing data: the message is enough
+            sys.exit(f'error: {e}')
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@ calls ``torch.cuda.set_device`` and its runner wraps the model in DDP with
 helpers here make the same configs run there (gloo, no device ids) and leave
 GPU runs exactly as upstream does them.
 """
+import contextlib
 import os
 import os.path as osp
 import subprocess
@@ -85,6 +86,35 @@ def setup_device(cfg: Config) -> None:
                 'head -n1')
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(backend='gloo')
+
+
+@contextlib.contextmanager
+def process_group_closed_at_end():
+    """Destroy the default process group when the body ends, before the
+    interpreter does.
+
+    Without it, gloo's worker threads can still hold work objects when the
+    interpreter is torn down, and the rank aborts at exit ("terminate
+    called without an active exception", SIGABRT) after a run that
+    succeeded: torchrun then reports the job as failed. Seen on torch 2.14
+    after ``tools/test.py`` printed its metrics over 2 CPU processes.
+
+    Destroyed on a normal end and on ``SystemExit`` (a graceful stop, which
+    every rank reaches after the same iteration, or a clean error exit);
+    not on other exceptions, where another rank may still be waiting in a
+    collective and destroying could hang (torchrun ends the job anyway).
+    """
+    try:
+        yield
+    except SystemExit:
+        _destroy_process_group()
+        raise
+    _destroy_process_group()
+
+
+def _destroy_process_group() -> None:
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
 
 
 def default_scope(cfg: Config) -> str:
