@@ -18,8 +18,9 @@ warm-up run was 61-74 MB at 2048^2, 79 MB at 4096^2 and 114 MB at 8192^2
 before; on 2026-12-03 it was 64-66, 54-72 and 64-92 MB (two processes
 per size), and above the model's own (after one batch, before any
 scene) 100-124, 93 and 93-130 MB: it varies from process to process, not
-with the size. So ``tools/infer.py`` applies it by default
-(``--no-reuse-memory`` to leave glibc alone).
+with the size (the whole process's maximum RSS, 2026-12-04: 1325, 1365
+and 1338 MB at 2048^2, 8192^2 and 16384^2). So ``tools/infer.py``
+applies it by default (``--no-reuse-memory`` to leave glibc alone).
 
 Threads share the one arena (``M_ARENA_MAX`` 1): glibc otherwise gives a
 new thread an arena of its own, with none of the memory freed before, and
