@@ -10,6 +10,7 @@ from rasterio.vrt import WarpedVRT
 from .grid import grid_of, open_raster, same_grid
 
 RED = np.array([255, 0, 0], np.float32)
+MUTED_LOW, MUTED_HIGH = 40, 190  # the background's grey levels
 
 
 def _display_bands(src):
@@ -34,16 +35,27 @@ def _stretch(img: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.repeat(out, 3, axis=2) if out.shape[2] == 1 else out
 
 
+def _muted(rgb: np.ndarray) -> np.ndarray:
+    """(h, w, 3) float 0-255 -> grey, between 40 (nodata's) and 190: the
+    scene stays readable and no pixel of it looks like a change."""
+    grey = rgb.mean(axis=2, keepdims=True)
+    return np.repeat(MUTED_LOW + grey * (MUTED_HIGH - MUTED_LOW) / 255, 3,
+                     axis=2)
+
+
 def write_quicklook(change_path: str, out_png: str,
                     image_path: Optional[str] = None, max_side: int = 1024,
-                    alpha: float = 0.6) -> str:
-    """Changed pixels in red over the scene, at most ``max_side`` pixels a
-    side; nodata dark grey.
+                    alpha: float = 0.8) -> str:
+    """Changed pixels in red over the scene in grey, at most ``max_side``
+    pixels a side; nodata dark grey.
 
     The change map is read decimated, which GDAL serves from the COG's
-    overviews. ``image_path`` (usually date B) is the background, read the
-    same way (resampled onto the change map's grid if it is on another
-    one); without it the background is black.
+    overviews. ``image_path`` (usually date B) is the background, averaged
+    down to the same size (resampled onto the change map's grid if it is
+    on another one) and shown in muted grey: read with nearest, the
+    demo's textured scene came out as coloured noise in which the red
+    changes could not be seen, and real scenes alias the same way. Without
+    it the background is black.
 
     Returns:
         str: ``out_png``.
@@ -71,8 +83,8 @@ def write_quicklook(change_path: str, out_png: str,
                                      height=change.height)
                 with view:
                     data = view.read(bands, out_shape=(len(bands), ) + shape,
-                                     resampling=Resampling.nearest)
-            img = _stretch(data, valid)
+                                     resampling=Resampling.average)
+            img = _muted(_stretch(data, valid))
     img[~valid] = 40
     hit = cmap == 1
     img[hit] = (1 - alpha) * img[hit] + alpha * RED

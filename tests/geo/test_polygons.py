@@ -108,3 +108,28 @@ def test_quicklook_is_small_and_red_where_changed(tmp_path):
     red = (ql[..., 0] > ql[..., 1] + 40) & (ql[..., 0] > ql[..., 2] + 40)
     assert red[40:95, 20:45].all() and not red[:30].any()
     assert (ql[175:] == 40).all()  # nodata
+    # the scene in muted grey: nothing in it can pass for a change
+    scene = ql[:30]
+    assert (scene[..., 0] == scene[..., 1]).all()
+    assert (scene[..., 1] == scene[..., 2]).all()
+    assert 40 <= scene.min() and scene.max() <= 190 and scene.std() > 5
+
+
+def test_quicklook_background_is_averaged(tmp_path):
+    """1-pixel stripes of 0 and 200 between a dark and a bright band shrink
+    to their mean, halfway; nearest sampling would pick one stripe and
+    draw them as dark or as bright as the bands (aliasing)."""
+    change = np.zeros((1, 400, 400), np.uint8)
+    path = write_tif(tmp_path / 'change.tif', change, nodata=255)
+    image = np.zeros((3, 400, 400), np.uint8)
+    image[:, 140:260, ::2] = 200
+    image[:, 260:] = 200
+    image = write_tif(tmp_path / 'b.tif', image)
+    write_quicklook(str(path), str(tmp_path / 'ql.png'), str(image),
+                    max_side=100)
+    from PIL import Image
+    ql = np.asarray(Image.open(tmp_path / 'ql.png')).astype(int)[..., 0]
+    dark, striped, bright = ql[:30], ql[40:60], ql[70:]
+    assert striped.max() - striped.min() <= 1
+    assert dark.max() + 30 < striped.min()
+    assert striped.max() + 30 < bright.min()
