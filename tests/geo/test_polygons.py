@@ -133,3 +133,26 @@ def test_quicklook_background_is_averaged(tmp_path):
     assert striped.max() - striped.min() <= 1
     assert dark.max() + 30 < striped.min()
     assert striped.max() + 30 < bright.min()
+
+
+@pytest.mark.parametrize('out_shape,strip_rows', [((37, 19), 50),
+                                                  ((60, 150), 7),
+                                                  ((1, 1), 512)])
+def test_quicklook_average_equals_block_means(tmp_path, out_shape,
+                                              strip_rows):
+    """The strip-by-strip average equals each output pixel's mean over its
+    bin of source pixels (uneven bins, strips that split the bins' rows
+    anywhere)."""
+    from seg_plugins.geo.quicklook import _averaged, _bins
+    rng = np.random.default_rng(0)
+    data = rng.integers(0, 60000, (3, 600, 300), dtype=np.uint16)
+    path = write_tif(tmp_path / 'b.tif', data)
+    with rasterio.open(path) as src:
+        got = _averaged(src, [1, 2, 3], out_shape, strip_rows)
+    rows = np.append(_bins(600, out_shape[0]), 600)
+    cols = np.append(_bins(300, out_shape[1]), 300)
+    for i in range(out_shape[0]):
+        for j in range(out_shape[1]):
+            block = data[:, rows[i]:rows[i + 1], cols[j]:cols[j + 1]]
+            np.testing.assert_allclose(got[:, i, j],
+                                       block.reshape(3, -1).mean(axis=1))
