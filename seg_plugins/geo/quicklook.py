@@ -11,7 +11,9 @@ from rasterio.windows import Window
 from .grid import grid_of, open_raster, same_grid
 
 RED = np.array([255, 0, 0], np.float32)
-MUTED_LOW, MUTED_HIGH = 40, 190  # the background's grey levels
+NODATA_GREY = 40
+# The background's grey levels: from nodata's up, never as bright as red.
+MUTED_LOW, MUTED_HIGH = NODATA_GREY, 190
 STRIP_ROWS = 512  # source rows read at a time for the background
 
 
@@ -38,8 +40,9 @@ def _stretch(img: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 
 def _muted(rgb: np.ndarray) -> np.ndarray:
-    """(h, w, 3) float 0-255 -> grey, between 40 (nodata's) and 190: the
-    scene stays readable and no pixel of it looks like a change."""
+    """(h, w, 3) float 0-255 -> grey between ``MUTED_LOW`` and
+    ``MUTED_HIGH``: the scene stays readable and no pixel of it looks like
+    a change."""
     grey = rgb.mean(axis=2, keepdims=True)
     return np.repeat(MUTED_LOW + grey * (MUTED_HIGH - MUTED_LOW) / 255, 3,
                      axis=2)
@@ -90,10 +93,9 @@ def write_quicklook(change_path: str, out_png: str,
     overviews. ``image_path`` (usually date B) is the background, averaged
     down to the same size (:func:`_averaged`; resampled onto the change
     map's grid if it is on another one) and shown in muted grey: read with
-    nearest, the
-    demo's textured scene came out as coloured noise in which the red
-    changes could not be seen, and real scenes alias the same way. Without
-    it the background is black.
+    nearest, the demo's textured scene came out as coloured noise in which
+    the red changes could not be seen, and real scenes alias the same way.
+    Without it the background is black.
 
     Returns:
         str: ``out_png``.
@@ -122,7 +124,7 @@ def write_quicklook(change_path: str, out_png: str,
                 with view:
                     data = _averaged(view, bands, shape)
             img = _muted(_stretch(data, valid))
-    img[~valid] = 40
+    img[~valid] = NODATA_GREY
     hit = cmap == 1
     img[hit] = (1 - alpha) * img[hit] + alpha * RED
     Image.fromarray(img.round().astype(np.uint8)).save(out_png)

@@ -42,4 +42,3 @@ def test_no_group_is_fine():
     with process_group_closed_at_end():
         pass
     assert not dist.is_initialized()
-
