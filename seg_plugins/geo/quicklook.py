@@ -29,21 +29,20 @@ def _display_bands(src):
 
 
 def _stretch(img: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """(C, h, w) any dtype -> (h, w, 3) uint8, 2-98 % per band."""
+    """(C, h, w) any dtype -> (h, w, C) float32 0-255, 2-98 % per band."""
     out = np.zeros(img.shape, np.float32)
     for i, band in enumerate(img.astype(np.float32)):
         if valid.any():
             lo, hi = np.percentile(band[valid], (2, 98))
             out[i] = np.clip((band - lo) / max(hi - lo, 1e-6), 0, 1) * 255
-    out = out.transpose(1, 2, 0)
-    return np.repeat(out, 3, axis=2) if out.shape[2] == 1 else out
+    return out.transpose(1, 2, 0)
 
 
-def _muted(rgb: np.ndarray) -> np.ndarray:
-    """(h, w, 3) float 0-255 -> grey between ``MUTED_LOW`` and
-    ``MUTED_HIGH``: the scene stays readable and no pixel of it looks like
-    a change."""
-    grey = rgb.mean(axis=2, keepdims=True)
+def _muted(img: np.ndarray) -> np.ndarray:
+    """(h, w, C) float 0-255, one band or three -> (h, w, 3) grey between
+    ``MUTED_LOW`` and ``MUTED_HIGH``: the scene stays readable and no
+    pixel of it looks like a change."""
+    grey = img.mean(axis=2, keepdims=True)
     return np.repeat(MUTED_LOW + grey * (MUTED_HIGH - MUTED_LOW) / 255, 3,
                      axis=2)
 
