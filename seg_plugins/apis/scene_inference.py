@@ -8,7 +8,9 @@ band of tiles at a time (``geo/block_rows.py``), prefetching the next batch
 while the model runs; a writer thread writes each row of tile cores into
 the output GeoTIFF; no array of the scene's size is ever held. Outputs are
 Cloud-Optimised GeoTIFFs on A's grid, published under their final names
-only once complete (``geo/cog.py``).
+only once complete (``geo/cog.py``). Where the model's threads take every
+CPU core, reading and writing take turns with its forward passes instead
+of running beside them (``utils/cpu_turns.py``).
 
 Like mmseg's ``RSInferencer`` (read, infer and write threads joined by
 queues), but for pairs, with nodata, COG outputs and bounded GDAL caches,
@@ -17,6 +19,8 @@ and without a system GDAL.
 import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Callable, List, Optional, Sequence
 
 import numpy as np
@@ -25,6 +29,7 @@ from torch import nn
 
 from ..geo.cog import COGWriter, check_outputs
 from ..geo.raster_pair import RasterPair
+from ..utils.cpu_turns import CPUTurns, model_takes_every_core
 from .change_inference import (
     BAND_TILES,
     _core,
@@ -114,6 +119,27 @@ def _commit(writers: Sequence[COGWriter], env: dict) -> None:
         raise errors[0]
 
 
+class _TimedPool(ThreadPoolExecutor):
+    """Threads that add their tasks' CPU time to ``cpu_seconds``."""
+
+    def __init__(self, workers: int):
+        super().__init__(workers)
+        self.cpu_seconds = 0.0
+        self._lock = threading.Lock()
+
+    def submit(self, fn, /, *args, **kwargs):
+
+        def timed():
+            start = time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.cpu_seconds += time.thread_time() - start
+
+        return super().submit(timed)
+
+
 def _row_chunks(windows, size: int):
     """Consecutive windows of one row of tiles, ``size`` at most per
     chunk."""
@@ -129,6 +155,7 @@ def _row_chunks(windows, size: int):
 
 def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
                 write_q: queue.Queue, stop: threading.Event, stats: dict,
+                turns: CPUTurns, cpu: dict,
                 chunk: int = BAND_TILES) -> None:
     """Read the tiles of one row of a band (``tile_windows``' order) as one
     window and hand them out one by one: one window per row of a band
@@ -142,28 +169,50 @@ def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
     does nothing per tile but run it (its time outside the forward passes
     and the commit: 0.26-0.32 s before, 0.06-0.07 s after, on
     ``tools/analysis/benchmark_scene.py``'s 4-band 4096^2 pair).
+
+    Taking turns, the two dates are read at once, between forward passes;
+    the CPU time of those reads goes to ``cpu['read_dates']``.
     """
-    for tiles in _row_chunks(windows, chunk):
-        rows = tiles[0][0]
-        cols = slice(tiles[0][1].start, tiles[-1][1].stop)
-        img_a, img_b, valid = pair.read(rows, cols)
-        for window in tiles:
-            c = _shift(window[1], cols.start)
-            # Copies: a queued tile then holds its own pixels, not the
-            # row's, so memory is the queues' tiles, however sparse.
-            tile_valid = valid[:, c].copy()
-            if not tile_valid[_core(window)].any():
-                if not _put(write_q, (window, None, None, tile_valid), stop):
+    with _TimedPool(2) if turns.enabled else nullcontext() as pool:
+        try:
+            for tiles in _row_chunks(windows, chunk):
+                rows = tiles[0][0]
+                cols = slice(tiles[0][1].start, tiles[-1][1].stop)
+                with turns.side():
+                    img_a, img_b, valid = pair.read(rows, cols, pool)
+                if not _hand_out(tiles, cols, img_a, img_b, valid, out_q,
+                                 write_q, stop, stats):
                     return
-                stats['tiles_skipped'] += 1
-            elif not _put(out_q, (window, model_input((img_a[:, c],
-                                                       img_b[:, c])),
-                                  tile_valid), stop):
-                return
+        finally:
+            if pool is not None:
+                cpu['read_dates'] = pool.cpu_seconds
+
+
+def _hand_out(tiles, cols: slice, img_a, img_b, valid, out_q: queue.Queue,
+              write_q: queue.Queue, stop: threading.Event,
+              stats: dict) -> bool:
+    """Queue the tiles of one read window: to the writer those whose core
+    is nodata throughout, to the model the others. False once ``stop``
+    is set."""
+    for window in tiles:
+        c = _shift(window[1], cols.start)
+        # Copies: a queued tile then holds its own pixels, not the
+        # row's, so memory is the queues' tiles, however sparse.
+        tile_valid = valid[:, c].copy()
+        if not tile_valid[_core(window)].any():
+            if not _put(write_q, (window, None, None, tile_valid), stop):
+                return False
+            stats['tiles_skipped'] += 1
+        elif not _put(out_q, (window, model_input((img_a[:, c],
+                                                   img_b[:, c])),
+                              tile_valid), stop):
+            return False
+    return True
 
 
 def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,
-                 stop: threading.Event, stats: dict) -> None:
+                 stop: threading.Event, stats: dict,
+                 turns: CPUTurns) -> None:
     """Write each tile's core, nodata where either date is, and count its
     valid and changed pixels (here, not between the model's batches).
     Items are (window, change, prob, valid) of the whole tile; change and
@@ -191,9 +240,10 @@ def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,
         stats['valid_pixels'] += int(np.count_nonzero(valid))
         stats['changed_pixels'] += int(np.count_nonzero(change == 1))
         core_r, core_c = window[2:]
-        writers[0].write(core_r, core_c, change)
-        if len(writers) > 1:
-            writers[1].write(core_r, core_c, prob, valid)
+        with turns.side():
+            writers[0].write(core_r, core_c, change)
+            if len(writers) > 1:
+                writers[1].write(core_r, core_c, prob, valid)
 
 
 def infer_change_scene(model: nn.Module,
@@ -210,8 +260,8 @@ def infer_change_scene(model: nn.Module,
                        polygons: Optional[str] = None,
                        min_area: float = 0.0,
                        gdal_cache_mb: int = 16,
-                       progress: Optional[Callable[[int], None]] = None
-                       ) -> dict:
+                       progress: Optional[Callable[[int], None]] = None,
+                       take_turns: Optional[bool] = None) -> dict:
     """Change map of a scene pair, streamed from and to GeoTIFFs.
 
     Args:
@@ -242,6 +292,11 @@ def infer_change_scene(model: nn.Module,
             pair equally fast).
         progress (Callable[[int], None], optional): Called with the number
             of tiles finished since its last call.
+        take_turns (bool, optional): Read and write only between forward
+            passes, the two dates at once, instead of beside them
+            (``utils/cpu_turns.py``). Default: when the model's threads
+            take every core (on the CPU), where reading beside a forward
+            pass slows it by more than the reading's own time.
 
     Returns:
         dict: ``change``, ``prob``, ``polygons`` (paths or None),
@@ -252,8 +307,10 @@ def infer_change_scene(model: nn.Module,
         throughout, not run), ``regions`` (polygons written),
         ``seconds``, and where they went besides the model:
         ``read_cpu_seconds`` and ``write_cpu_seconds`` (CPU time of the
-        reader and writer threads, overlapping the model) and
-        ``commit_seconds`` (publishing the COGs, after it).
+        reader, with its reads of the two dates, and of the writer:
+        beside the model, or between its forward passes) and
+        ``commit_seconds`` (publishing the COGs, after it);
+        ``took_turns`` (see ``take_turns``).
 
     Raises:
         ValueError: unreadable input, grids that differ without
@@ -268,13 +325,16 @@ def infer_change_scene(model: nn.Module,
                                          align) as pair:
         pair.check_channels(model_in_channels(model),
                             'the config (model.backbone.in_channels)')
+        if take_turns is None:
+            take_turns = model_takes_every_core(model)
         stats = _run(model, pair, out, prob_out, tile, overlap, batch_size,
-                     env, progress)
+                     env, progress, CPUTurns(take_turns))
     area = pixel_area_m2(pair.grid)
     summary = dict(
         change=str(out), prob=prob_out and str(prob_out), polygons=None,
         height=pair.height, width=pair.width, pixel_area_m2=area,
-        georeferenced=pair.grid.crs is not None, regions=None, **stats)
+        georeferenced=pair.grid.crs is not None, regions=None,
+        took_turns=take_turns, **stats)
     summary['changed_percent'] = (100 * stats['changed_pixels'] /
                                   max(stats['valid_pixels'], 1))
     summary['changed_area_m2'] = (None if area is None else
@@ -289,7 +349,7 @@ def infer_change_scene(model: nn.Module,
 
 
 def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
-         env, progress) -> dict:
+         env, progress, turns: CPUTurns) -> dict:
     """The read -> infer -> write pipeline; outputs committed on success,
     removed on any failure."""
     writers = [COGWriter(out, pair.grid, nodata=NODATA)]
@@ -304,9 +364,11 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
                  tiles_skipped=0)
     cpu = {}
     reader = _worker(
-        lambda: _read_tiles(pair, windows, read_q, write_q, stop, stats),
+        lambda: _read_tiles(pair, windows, read_q, write_q, stop, stats,
+                            turns, cpu),
         stop, read_q, errors, env, cpu, 'read')
-    writer = _worker(lambda: _write_tiles(writers, write_q, stop, stats),
+    writer = _worker(lambda: _write_tiles(writers, write_q, stop, stats,
+                                          turns),
                      stop, None, errors, env, cpu, 'write')
     reported = 0
 
@@ -319,8 +381,9 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
 
     def run_batch(batch):
         pairs = [dates for _, dates, _ in batch]
-        for (window, _, valid), (change, prob) in zip(
-                batch, predict_tiles(model, pairs)):
+        with turns.model():
+            results = predict_tiles(model, pairs)
+        for (window, _, valid), (change, prob) in zip(batch, results):
             if not _put(write_q, (window, change, prob, valid), stop):
                 raise errors[0]
         stats['tiles_run'] += len(batch)
@@ -359,7 +422,8 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
         for w in writers:
             w.abort()
         raise
-    stats.update(read_cpu_seconds=cpu.get('read', 0.0),
+    stats.update(read_cpu_seconds=cpu.get('read', 0.0) +
+                 cpu.get('read_dates', 0.0),
                  write_cpu_seconds=cpu.get('write', 0.0),
                  commit_seconds=time.perf_counter() - commit_start)
     return stats

@@ -1,5 +1,6 @@
 """Two dates of a scene read window by window on date A's grid."""
 import warnings
+from concurrent.futures import Executor
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -168,7 +169,7 @@ class RasterPair:
             'select that many with bands= (--bands 1,2,3), or use a config '
             'made for this imagery')
 
-    def read(self, rows: slice, cols: slice
+    def read(self, rows: slice, cols: slice, pool: Optional[Executor] = None
              ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One window of both dates; parts outside the scene are zeros and
         invalid.
@@ -180,11 +181,14 @@ class RasterPair:
         Args:
             rows (slice): Row range in A's grid (may leave the scene).
             cols (slice): Column range.
+            pool (Executor, optional): Read the two dates at once in it
+                (GDAL decodes without the GIL), B even where A turns out
+                to be nodata throughout. Without it, one after the other,
+                and B is not read where A is nodata throughout (zeros).
 
         Returns:
             tuple: A and B (h, w, C) in the loader's channel order (see
-            ``bands.py``), values as stored; valid (h, w) bool. Where A is
-            nodata throughout the window, B is not read (zeros).
+            ``bands.py``), values as stored; valid (h, w) bool.
         """
         h, w = rows.stop - rows.start, cols.stop - cols.start
         r0, r1 = max(rows.start, 0), min(rows.stop, self.height)
@@ -197,18 +201,27 @@ class RasterPair:
         if r1 <= r0 or c1 <= c0:  # wholly outside
             return imgs[0], imgs[1], valid
         valid[inside] = True
-        window = Window(c0, r0, c1 - c0, r1 - r0)
-        for i, (img, src, rule) in enumerate(zip(
-                imgs, (self.src_a, self.src_b), self._masks)):
-            self._cursor(i, slice(c0, c1)).read_into(img[inside],
-                                                     slice(r0, r1))
+
+        def date(i: int) -> Optional[np.ndarray]:
+            """Read date ``i`` into ``imgs[i]``; its valid (h, w) inside
+            the scene, None where every pixel is."""
+            img, rule = imgs[i][inside], self._masks[i]
+            self._cursor(i, slice(c0, c1)).read_into(img, slice(r0, r1))
             if rule is None:
-                valid[inside] &= src.read_masks(
-                    self.bands, window=window).any(axis=0)
-            elif rule != 'all':
-                valid[inside] &= _not_all_equal(img[inside], rule)
-            if not valid.any():  # A is nodata throughout: B cannot matter
-                break
+                src = (self.src_a, self.src_b)[i]
+                return src.read_masks(self.bands, window=Window(
+                    c0, r0, c1 - c0, r1 - r0)).any(axis=0)
+            return None if rule == 'all' else _not_all_equal(img, rule)
+
+        if pool is not None:
+            masks = list(pool.map(date, (0, 1)))
+        else:
+            masks = [date(0)]
+            if masks[0] is None or masks[0].any():
+                masks.append(date(1))  # else A is nodata: B cannot matter
+        for mask in masks:
+            if mask is not None:
+                valid[inside] &= mask
         return imgs[0], imgs[1], valid
 
     def _cursor(self, i: int, cols: slice) -> BlockRows:

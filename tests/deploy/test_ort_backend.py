@@ -9,7 +9,8 @@ from mmseg.registry import MODELS
 from torch import nn
 
 from seg_plugins.apis import infer_change, init_change_model
-from seg_plugins.deploy import ExportError, export_config
+from seg_plugins.deploy import ExportError, export_config, init_ort_model
+from seg_plugins.utils.cpu_turns import model_takes_every_core, usable_cores
 from tests.deploy.tiny_configs import CONFIGS, balance_change_head
 
 CONFIG, OPTIONS, _, _ = CONFIGS['fc_ef']
@@ -132,3 +133,15 @@ def test_unexportable_layer_is_named(tmp_path):
     message = str(info.value)
     assert 'aten::cummax' in message
     assert 'in layer(s) neck.scan (_Unexportable)' in message, message
+
+
+@pytest.mark.skipif(usable_cores() < 2, reason='needs 2 usable cores')
+def test_an_ort_session_on_every_core_takes_turns_with_the_reader(exported):
+    """``infer_change_scene``'s default for an ONNX Runtime model: turns
+    when its CPU session has a thread per usable core (threads=0)."""
+    _, onnx_file = exported
+    every = init_ort_model(CONFIG, str(onnx_file), cfg_options=OPTIONS)
+    fewer = init_ort_model(CONFIG, str(onnx_file), cfg_options=OPTIONS,
+                           threads=usable_cores() - 1)
+    assert model_takes_every_core(every)
+    assert not model_takes_every_core(fewer)

@@ -1,5 +1,7 @@
 """RasterPair's validity per window equals GDAL's own masks, whichever way
 a file marks its nodata (the integer nodata case is computed in numpy)."""
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 import rasterio
@@ -52,7 +54,8 @@ def _make(tmp_path, kind: str):
 @pytest.mark.parametrize('bands', [[1, 2, 3], [1, 2, 3, 4], [2]])
 @pytest.mark.parametrize(
     'kind', ['uint8', 'uint16', 'float_nan', 'mask', 'alpha', 'none'])
-def test_validity_equals_gdal_masks(tmp_path, kind, bands):
+@pytest.mark.parametrize('dates_at_once', [False, True])
+def test_validity_equals_gdal_masks(tmp_path, kind, bands, dates_at_once):
     if kind == 'alpha' and len(bands) == 4:
         pytest.skip('band 4 is the alpha band')
     path = _make(tmp_path, kind)
@@ -60,9 +63,11 @@ def test_validity_equals_gdal_masks(tmp_path, kind, bands):
         gdal_valid = src.read_masks(bands).any(axis=0)
     if kind != 'none':
         assert not gdal_valid.all()  # the case has nodata to find
+    pool = ThreadPoolExecutor(2) if dates_at_once else None
     with RasterPair(path, path, bands=bands) as pair:
         for rows, cols in WINDOWS:
-            _, _, valid = pair.read(rows, cols)
+            img_a, img_b, valid = pair.read(rows, cols, pool)
+            np.testing.assert_array_equal(img_a, img_b)
             expected = np.zeros(valid.shape, bool)
             r0, c0 = max(rows.start, 0), max(cols.start, 0)
             r1, c1 = min(rows.stop, H), min(cols.stop, W)
@@ -70,6 +75,8 @@ def test_validity_equals_gdal_masks(tmp_path, kind, bands):
                      c0 - cols.start:c1 - cols.start] = gdal_valid[r0:r1,
                                                                    c0:c1]
             np.testing.assert_array_equal(valid, expected)
+    if pool is not None:
+        pool.shutdown()
 
 
 def test_b_is_not_read_where_a_is_nodata_throughout(tmp_path):
@@ -84,3 +91,7 @@ def test_b_is_not_read_where_a_is_nodata_throughout(tmp_path):
         _, img_b, valid = pair.read(slice(0, 64), slice(32, 96))
         assert valid[:, 32:].all() and not valid[:, :32].any()
         assert img_b[:, :32].any()  # B read: A is valid in part
+    # Read at once, B is read all the same; nothing else differs.
+    with RasterPair(path_a, path_b) as pair, ThreadPoolExecutor(2) as pool:
+        _, img_b, valid = pair.read(slice(0, 64), slice(0, 64), pool)
+        assert not valid.any() and img_b.any()

@@ -50,11 +50,14 @@ def read(path):
         return src.read(1)
 
 
-def test_cog_on_a_grid_equal_to_infer_change(tiny, scene, tmp_path):
+@pytest.mark.parametrize('take_turns', [False, True])
+def test_cog_on_a_grid_equal_to_infer_change(tiny, scene, tmp_path,
+                                             take_turns):
     model = tiny[0]
     root, paths, _, _ = scene
     summary = run(model, paths['a'], paths['b'], tmp_path / 'change.tif',
-                  prob_out=tmp_path / 'prob.tif')
+                  prob_out=tmp_path / 'prob.tif', take_turns=take_turns)
+    assert summary['took_turns'] is take_turns
     change_ref, prob_ref = infer_change(model, str(root / 'a.png'),
                                         str(root / 'b.png'), TILE, OVERLAP,
                                         BATCH)
@@ -83,7 +86,9 @@ def test_cog_on_a_grid_equal_to_infer_change(tiny, scene, tmp_path):
                                                           'prob.tif']
 
 
-def test_nodata_propagates_and_empty_tiles_are_not_run(tiny, tmp_path):
+@pytest.mark.parametrize('take_turns', [False, True])
+def test_nodata_propagates_and_empty_tiles_are_not_run(tiny, tmp_path,
+                                                      take_turns):
     model = tiny[0]
     h, w = 200, 180
     a, b = scene_bands(h, w, 3), scene_bands(h, w, 4)
@@ -101,7 +106,7 @@ def test_nodata_propagates_and_empty_tiles_are_not_run(tiny, tmp_path):
     try:
         summary = run(model, tmp_path / 'a.tif', tmp_path / 'b.tif',
                       tmp_path / 'c.tif', prob_out=tmp_path / 'p.tif',
-                      progress=done.append)
+                      progress=done.append, take_turns=take_turns)
     finally:
         hook.remove()
     valid = valid_a & valid_b

@@ -36,9 +36,12 @@ Where the scene run's time goes besides the model is printed as ``side``.
 When the model's threads take every core (the default ``--threads 2`` on
 2 cores) that work cannot overlap for free: measured once here
 (2026-12-03), a thread doing 1 s of CPU work (zlib) beside the forward
-slowed it by 0.5-1.4 s, so the ratio stays near 1 - side.
+slowed it by 0.5-1.4 s. So there the reader and writer take turns with the
+forward passes (``turns``: yes; ``infer_change_scene``'s default), reading
+the two dates at once, and cost about side / cores.
 ``--threads 1`` leaves a core free, as a GPU leaves the CPU while it runs
-the model: the ratio then shows how much of it the pipeline hides.
+the model (``turns``: no): the ratio then shows how much of it the
+pipeline hides.
 
 Targets: scene peak memory flat within +-10% from the smallest to the
 largest size; scene >= 0.90x bare forward; scene >= 1.0x infer_change.
@@ -122,7 +125,7 @@ def child(args) -> dict:
                 s['commit_seconds'])
         return dict(seconds=seconds, tiles=s['tiles_run'],
                     skipped=s['tiles_skipped'], peak_mb=peak_mb() - base,
-                    side=side / seconds)
+                    side=side / seconds, turns=s['took_turns'])
     if args.mode == 'bare':
         tiles = [rng.integers(1, 200, warm.shape, dtype=kind['dtype'])
                  for _ in range(args.batch_size)]
@@ -201,7 +204,7 @@ def main():
     print(f'{"kind":>6} {"size":>5} {"tiles":>6} {"skip":>5} '
           f'{"scene MP/s":>10} {"bare MP/s":>9} {"ratio":>6} '
           f'{"peak MB":>8} {"mem ratio":>9} {"model MB":>8} '
-          f'{"vs infer_change":>15} {"side":>5} ratios')
+          f'{"vs infer_change":>15} {"side":>5} {"turns":>5} ratios')
     for kind in args.kinds:
         first_peak = model_mb = None
         warm = json.dumps(scene_pair(args.work_dir, kind, 512))
@@ -247,6 +250,7 @@ def main():
                   f'{peak:8.1f} {peak / max(first_peak, 1e-6):9.2f} '
                   f'{model_mb:8.1f} {vs:>15} '
                   f'{statistics.median(s["side"] for s in scenes):5.2f} '
+                  f'{"yes" if scene["turns"] else "no":>5} '
                   f'{ratios[0]:.2f}-{ratios[-1]:.2f}', flush=True)
     print('ratio: bare forward time over the same tiles / scene time, '
           'median over the scene/bare pairs (ratios: their range; target '
@@ -254,8 +258,10 @@ def main():
           'smallest size (target 0.90-1.10); model MB: the bare forward\'s '
           "own peak; vs infer_change: its time / the scene's (target >= "
           '1.0); side: CPU time of the reader and writer threads plus the '
-          "wall time of publishing the COGs, over the scene's time (when "
-          'the model takes every core, ratio is about 1 - side)')
+          "wall time of publishing the COGs, over the scene's time; turns: "
+          'whether reading and writing took turns with the model '
+          '(infer_change_scene\'s take_turns, on by default when the '
+          "model's threads take every core)")
 
 
 def scene_pair(work_dir: str, kind: str, size: int) -> dict:
