@@ -21,6 +21,7 @@ from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ..utils.cpu_turns import usable_cores
 from .metadata import parse_metadata, preprocessing
 
 # Probabilities are clamped this far from 0 and 1 before they are turned
@@ -98,8 +99,7 @@ class ORTSegmentor(EncoderDecoder):
         options = ort.SessionOptions()
         # ONNX Runtime's own default counts physical cores; torch (and
         # the benchmark's 'threads = cores') use every CPU we may run on.
-        options.intra_op_num_threads = int(threads) or len(
-            os.sched_getaffinity(0))
+        options.intra_op_num_threads = int(threads) or usable_cores()
         self.session = ort.InferenceSession(
             onnx_file, options, providers=_providers(device))
         graph_input = self.session.get_inputs()[0]
