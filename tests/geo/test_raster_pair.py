@@ -1,6 +1,7 @@
 """RasterPair's validity per window equals GDAL's own masks, whichever way
 a file marks its nodata (the integer nodata case is computed in numpy)."""
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -63,8 +64,8 @@ def test_validity_equals_gdal_masks(tmp_path, kind, bands, dates_at_once):
         gdal_valid = src.read_masks(bands).any(axis=0)
     if kind != 'none':
         assert not gdal_valid.all()  # the case has nodata to find
-    pool = ThreadPoolExecutor(2) if dates_at_once else None
-    with RasterPair(path, path, bands=bands) as pair:
+    with RasterPair(path, path, bands=bands) as pair, (
+            ThreadPoolExecutor(2) if dates_at_once else nullcontext()) as pool:
         for rows, cols in WINDOWS:
             img_a, img_b, valid = pair.read(rows, cols, pool)
             np.testing.assert_array_equal(img_a, img_b)
@@ -75,8 +76,6 @@ def test_validity_equals_gdal_masks(tmp_path, kind, bands, dates_at_once):
                      c0 - cols.start:c1 - cols.start] = gdal_valid[r0:r1,
                                                                    c0:c1]
             np.testing.assert_array_equal(valid, expected)
-    if pool is not None:
-        pool.shutdown()
 
 
 def test_b_is_not_read_where_a_is_nodata_throughout(tmp_path):

@@ -257,7 +257,8 @@ def main():
           '>= 0.90); mem ratio: scene peak above baseline vs the '
           'smallest size (target 0.90-1.10); model MB: the bare forward\'s '
           "own peak; vs infer_change: its time / the scene's (target >= "
-          '1.0); side: CPU time of the reader and writer threads plus the '
+          '1.0); side: CPU time of the reader (with its reading threads) '
+          'and the writer plus the '
           "wall time of publishing the COGs, over the scene's time; turns: "
           'whether reading and writing took turns with the model '
           '(infer_change_scene\'s take_turns, on by default when the '
