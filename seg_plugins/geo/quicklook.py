@@ -1,5 +1,7 @@
 """A small picture of a change map over its scene, read from overviews."""
 import math
+import os
+import os.path as osp
 from typing import Optional
 
 import numpy as np
@@ -126,5 +128,11 @@ def write_quicklook(change_path: str, out_png: str,
     img[~valid] = NODATA_GREY
     hit = cmap == 1
     img[hit] = (1 - alpha) * img[hit] + alpha * RED
-    Image.fromarray(img.round().astype(np.uint8)).save(out_png)
+    # Saved beside it and renamed: a killed run leaves no half-written
+    # picture under the final name (``tools/infer.py --skip-existing``
+    # takes an output that exists for a finished one).
+    stem, ext = osp.splitext(out_png)
+    partial = f'{stem}.partial{ext}'
+    Image.fromarray(img.round().astype(np.uint8)).save(partial)
+    os.replace(partial, out_png)
     return out_png

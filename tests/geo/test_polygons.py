@@ -105,6 +105,8 @@ def test_quicklook_is_small_and_red_where_changed(tmp_path):
     from PIL import Image
     ql = np.asarray(Image.open(tmp_path / 'ql.png')).astype(int)
     assert ql.shape == (200, 100, 3)
+    # saved beside it and renamed: only the picture is left
+    assert sorted(p.name for p in tmp_path.glob('ql*')) == ['ql.png']
     red = (ql[..., 0] > ql[..., 1] + 40) & (ql[..., 0] > ql[..., 2] + 40)
     assert red[40:95, 20:45].all() and not red[:30].any()
     assert (ql[175:] == 40).all()  # nodata
