@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,34 @@ def run_cmd(cmd, cwd=None, env=None, timeout=900, expect_fail=False):
 def run_tool(*args, **kwargs):
     """``python <args>`` through :func:`run_cmd`."""
     return run_cmd([sys.executable, *args], **kwargs)
+
+
+def kill_when(cmd, ready, timeout=120) -> int:
+    """Run ``cmd`` from the repository root and kill it (SIGKILL) at the
+    first line of its output for which ``ready(line)`` is true; fail the
+    test if it ends before.
+
+    Returns:
+        int: its exit status (-9 once killed).
+    """
+    proc = subprocess.Popen(
+        [str(c) for c in cmd], cwd=REPO, text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED='1'))
+    try:
+        deadline = time.monotonic() + timeout
+        for line in proc.stdout:
+            if ready(line):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f'{cmd}: no line to kill at in {timeout} s')
+        else:
+            pytest.fail(f'{cmd} ended before it could be killed')
+        proc.kill()
+        return proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def demo_options(data_root, max_iters):

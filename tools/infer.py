@@ -6,7 +6,7 @@ by tile into Cloud-Optimised GeoTIFFs on A's grid:
     python tools/infer.py A.tif B.tif --config CONFIG --checkpoint CKPT \
         --out change.tif [--prob prob.tif] [--polygons changes.gpkg \
         --min-area 50] [--quicklook quicklook.png] [--label label.tif] \
-        [--bands 1,2,3] [--align] [--overwrite]
+        [--bands 1,2,3] [--align] [--overwrite | --skip-existing]
 
 PNG pairs (no georeferencing), held in memory, when --out is a PNG:
 
@@ -18,6 +18,8 @@ Many pairs: --pairs list.txt with lines "A B OUT" (OUT a .tif); --prob,
 (e.g. --polygons .gpkg --prob _prob.tif). A pair that fails is reported by
 name and the others still run; the exit status is non-zero at the end.
 Over several processes: bash tools/dist_infer.sh list.txt N [args...].
+After a crash or a kill, rerun the same command with --skip-existing: the
+pairs finished before are skipped, the rest are done.
 """
 import argparse
 import inspect
@@ -25,7 +27,7 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import mmcv
 import numpy as np
@@ -42,7 +44,8 @@ from seg_plugins.utils.image_io import read_image
 from seg_plugins.utils.malloc import keep_freed_memory
 
 PNG_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp')
-SCENE_ONLY = ('polygons', 'quicklook', 'label', 'bands', 'align')
+SCENE_ONLY = ('polygons', 'quicklook', 'label', 'bands', 'align',
+              'skip_existing')
 
 
 def overlay(img_b: np.ndarray, change: np.ndarray,
@@ -80,6 +83,12 @@ def parse_args(argv=None):
                         help='resample B onto A\'s grid (bilinear)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace existing outputs')
+    parser.add_argument('--skip-existing', action='store_true',
+                        help='skip a pair whose outputs all exist: each '
+                        'is published under its name only once complete, '
+                        'so they are a finished run\'s; a pair with some '
+                        'missing (a run stopped between them) is redone. '
+                        'To rerun a list after a crash')
     parser.add_argument('--tile', type=int, default=256)
     parser.add_argument('--overlap', type=int, default=32)
     parser.add_argument('--batch-size', type=int, default=4)
@@ -112,6 +121,8 @@ def parse_args(argv=None):
                          '(--out change.tif)')
     elif args.overlay:
         parser.error('--overlay is for PNG outputs; use --quicklook')
+    if args.skip_existing and args.overwrite:
+        parser.error('--skip-existing and --overwrite exclude each other')
     try:
         args.bands = parse_bands(args.bands)
     except ValueError as e:
@@ -175,18 +186,42 @@ def describe(summary: dict) -> str:
     return text
 
 
+def overwrite_or_skip(args, outputs: Sequence[Optional[str]],
+                      where: str) -> Optional[bool]:
+    """Whether to replace existing outputs; None to skip the pair
+    (``--skip-existing`` and every output there)."""
+    if not args.skip_existing:
+        return args.overwrite
+    wanted = [p for p in outputs if p]
+    there = [p for p in wanted if osp.exists(p)]
+    if len(there) == len(wanted):
+        print(f'[skip] {where}: {", ".join(wanted)} exist (--skip-existing)')
+        return None
+    if there:
+        missing = [p for p in wanted if p not in there]
+        print(f'[redo] {where}: {", ".join(missing)} missing, so '
+              f'{", ".join(there)} are made again')
+    return bool(there)
+
+
 def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
-                quicklook=None) -> dict:
+                quicklook=None, where=None) -> Optional[dict]:
+    """One scene pair through ``infer_change_scene``; its summary, or None
+    when skipped (``--skip-existing``)."""
     from mmengine.utils import ProgressBar
 
     from seg_plugins.geo.compare import score_change
     from seg_plugins.geo.quicklook import write_quicklook
-    check_outputs((out, prob, polygons, quicklook), args.overwrite)
+    outputs = (out, prob, polygons, quicklook)
+    overwrite = overwrite_or_skip(args, outputs, where or out)
+    if overwrite is None:
+        return None
+    check_outputs(outputs, overwrite)
     bar = ProgressBar(count_tiles(img_a, args.tile, args.overlap))
     summary = infer_change_scene(
         model, img_a, img_b, out, prob_out=prob, tile=args.tile,
         overlap=args.overlap, batch_size=args.batch_size, bands=args.bands,
-        align=args.align, overwrite=args.overwrite, polygons=polygons,
+        align=args.align, overwrite=overwrite, polygons=polygons,
         min_area=args.min_area, progress=lambda n: bar.update(n))
     print()
     print(describe(summary))
@@ -218,8 +253,9 @@ def run_pairs(model, args) -> int:
     rank = int(os.environ.get('RANK', 0)) if args.launcher != 'none' else 0
     world = (int(os.environ.get('WORLD_SIZE', 1))
              if args.launcher != 'none' else 1)
+    # Shares by line, whatever is done: on a rerun no pair changes rank.
     lines = read_pairs(args.pairs)[rank::world]
-    failed = 0
+    failed = skipped = 0
     for number, fields in lines:
         where = f'{args.pairs}:{number}'
         if len(fields) != 3:
@@ -235,14 +271,16 @@ def run_pairs(model, args) -> int:
             failed += 1
             continue
         try:
-            infer_scene(model, args, img_a, img_b, out,
-                        derived(out, args.prob), derived(out, args.polygons),
-                        derived(out, args.quicklook))
+            skipped += infer_scene(
+                model, args, img_a, img_b, out, derived(out, args.prob),
+                derived(out, args.polygons), derived(out, args.quicklook),
+                where) is None
         except (ValueError, FileExistsError) as e:
             print(f'[error] {where}: {e}', file=sys.stderr)
             failed += 1
+    before = f' ({skipped} done before)' if skipped else ''
     print(f'rank {rank}/{world}: {len(lines) - failed} of {len(lines)} '
-          f'pairs done in {time.perf_counter() - START:.1f} s')
+          f'pairs done{before} in {time.perf_counter() - START:.1f} s')
     return failed
 
 

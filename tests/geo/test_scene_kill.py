@@ -1,13 +1,13 @@
 """A scene run killed (SIGKILL) while writing leaves no file under the
 final names; the next run cleans up and completes."""
+import itertools
 import subprocess
 import sys
-import time
 
 import numpy as np
 import rasterio
 
-from tests.conftest import REPO
+from tests.conftest import REPO, kill_when
 from tests.geo.scene_fixture import scene_bands, write_tif, write_tiny_model
 
 SCRIPT = """
@@ -32,22 +32,11 @@ def test_sigkill_during_writing_leaves_no_output(tmp_path):
     b = write_tif(tmp_path / 'b.tif', scene_bands(240, 240, 2))
     out, prob = tmp_path / 'out' / 'change.tif', tmp_path / 'out' / 'p.tif'
     args = [sys.executable, '-c', SCRIPT, config, ckpt, a, b, out, prob]
-    proc = subprocess.Popen([str(x) for x in args + [0.3]], cwd=REPO,
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        seen = 0
-        deadline = time.monotonic() + 120
-        while seen < 4 and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            assert line, 'the run ended before it could be killed'
-            seen += line.startswith('tiles')
-        assert (tmp_path / 'out' / 'change.tif.partial.tif').exists()
-        proc.kill()
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == -9
+    tiles = itertools.count(1)
+    rc = kill_when(args + [0.3], lambda line: line.startswith('tiles')
+                   and next(tiles) == 4)
+    assert rc == -9
+    assert (tmp_path / 'out' / 'change.tif.partial.tif').exists()
     assert not out.exists() and not prob.exists()
     # A rerun replaces the leftovers and publishes both outputs.
     done = subprocess.run([str(x) for x in args + [0]], cwd=REPO, timeout=300,

@@ -1,5 +1,7 @@
 """tools/infer.py and tools/dist_infer.sh on GeoTIFF scene pairs."""
+import os
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -7,7 +9,7 @@ import rasterio
 from PIL import Image
 
 from seg_plugins.geo.compare import score_change
-from tests.conftest import run_cmd, run_tool
+from tests.conftest import kill_when, run_cmd, run_tool
 from tests.geo.scene_fixture import scene_bands, write_tif, write_tiny_model
 
 
@@ -125,3 +127,45 @@ def test_dist_infer_two_ranks_write_each_output_once(setup, tmp_path):
         assert len(re.findall(rf'out{i}\.tif: \d+ of', log)) == 1
         with rasterio.open(tmp_path / f'out{i}.tif') as src:
             assert src.shape == (130, 120)
+
+
+def test_pairs_killed_then_rerun_with_skip_existing(setup, tmp_path):
+    """A --pairs run killed (SIGKILL) in its second pair, rerun with
+    --skip-existing: the finished pair is not touched, the others are done;
+    a pair left with an output missing is made again."""
+    _, model, pairs, _ = setup
+    big = [write_tif(tmp_path / f'{name}.tif', scene_bands(640, 640, seed))
+           for name, seed in (('a_big', 20), ('b_big', 21))]
+    lst = tmp_path / 'pairs.txt'
+    lst.write_text(''.join(
+        f'{a} {b} {tmp_path}/out{i}.tif\n'
+        for i, (a, b) in enumerate([pairs[0], big, pairs[1]])))
+    cmd = ['tools/infer.py', '--pairs', lst, *model, '--polygons', '.gpkg',
+           '--quicklook', '.png']
+    # The quicklook is a pair's last output, named once renamed.
+    assert kill_when([sys.executable, *cmd],
+                     lambda line: 'quicklook:' in line) == -9
+    first = {p: os.stat(p) for p in tmp_path.glob('out0.*')}
+    assert sorted(p.suffix for p in first) == ['.gpkg', '.png', '.tif']
+    assert not list(tmp_path.glob('out[12].*'))  # nothing half-written
+
+    log = run_tool(*cmd, '--skip-existing')
+    assert f'[skip] {lst}:1: ' in log
+    assert '3 of 3 pairs done (1 done before)' in log
+    for path, st in first.items():
+        assert (os.stat(path).st_ino, os.stat(path).st_mtime_ns) == (
+            st.st_ino, st.st_mtime_ns), f'{path} was written again'
+    with rasterio.open(tmp_path / 'out1.tif') as src:
+        assert src.shape == (640, 640)
+    assert not list(tmp_path.glob('*.partial*'))  # the killed run's, gone
+
+    # A run stopped between a pair's outputs: the missing one is made and
+    # the others replaced; finished pairs are skipped.
+    (tmp_path / 'out2.gpkg').unlink()
+    log = run_tool(*cmd, '--skip-existing')
+    assert re.search(rf'\[redo\] {re.escape(str(lst))}:3: \S*out2.gpkg '
+                     'missing', log)
+    assert '3 of 3 pairs done (2 done before)' in log
+    assert (tmp_path / 'out2.gpkg').exists()
+    log = run_tool(*cmd, '--skip-existing', '--overwrite', expect_fail=True)
+    assert 'exclude each other' in log
