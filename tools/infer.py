@@ -6,7 +6,7 @@ by tile into Cloud-Optimised GeoTIFFs on A's grid:
     python tools/infer.py A.tif B.tif --config CONFIG --checkpoint CKPT \
         --out change.tif [--prob prob.tif] [--polygons changes.gpkg \
         --min-area 50] [--quicklook quicklook.png] [--label label.tif] \
-        [--bands 1,2,3] [--align] [--overwrite | --skip-existing]
+        [--bands 1,2,3] [--align] [--overwrite | --resume]
 
 PNG pairs (no georeferencing), held in memory, when --out is a PNG:
 
@@ -18,8 +18,9 @@ Many pairs: --pairs list.txt with lines "A B OUT" (OUT a .tif); --prob,
 (e.g. --polygons .gpkg --prob _prob.tif). A pair that fails is reported by
 name and the others still run; the exit status is non-zero at the end.
 Over several processes: bash tools/dist_infer.sh list.txt N [args...].
-After a crash or a kill, rerun the same command with --skip-existing: the
-pairs finished before are skipped, the rest are done.
+After a crash or a kill, rerun the same command with --resume: the pairs
+finished before are skipped, a scene that was stopped continues from its
+last saved progress (--checkpoint-seconds), the rest are done.
 """
 import argparse
 import inspect
@@ -37,7 +38,6 @@ from seg_plugins.apis import (
     infer_change_scene,
     init_change_model,
 )
-from seg_plugins.apis.change_inference import axis_windows
 from seg_plugins.geo import parse_bands
 from seg_plugins.geo.cog import check_outputs
 from seg_plugins.utils.image_io import read_image
@@ -45,7 +45,7 @@ from seg_plugins.utils.malloc import keep_freed_memory
 
 PNG_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp')
 SCENE_ONLY = ('polygons', 'quicklook', 'label', 'bands', 'align',
-              'skip_existing')
+              'resume')
 
 
 def overlay(img_b: np.ndarray, change: np.ndarray,
@@ -83,12 +83,15 @@ def parse_args(argv=None):
                         help='resample B onto A\'s grid (bilinear)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace existing outputs')
-    parser.add_argument('--skip-existing', action='store_true',
-                        help='skip a pair whose outputs all exist: each '
-                        'is published under its name only once complete, '
-                        'so they are a finished run\'s; a pair with some '
-                        'missing (a run stopped between them) is redone. '
-                        'To rerun a list after a crash')
+    parser.add_argument('--resume', action='store_true',
+                        help='after a crash: skip a pair whose outputs all '
+                        'exist (each is published under its name only once '
+                        'complete, so they are a finished run\'s), redo one '
+                        'with some missing, and continue a scene that was '
+                        'stopped from its last saved progress')
+    parser.add_argument('--checkpoint-seconds', type=float, default=60.0,
+                        help='how often a scene\'s progress is saved for '
+                        '--resume: at most what a kill loses (default 60)')
     parser.add_argument('--tile', type=int, default=256)
     parser.add_argument('--overlap', type=int, default=32)
     parser.add_argument('--batch-size', type=int, default=4)
@@ -121,8 +124,8 @@ def parse_args(argv=None):
                          '(--out change.tif)')
     elif args.overlay:
         parser.error('--overlay is for PNG outputs; use --quicklook')
-    if args.skip_existing and args.overwrite:
-        parser.error('--skip-existing and --overwrite exclude each other')
+    if args.resume and args.overwrite:
+        parser.error('--resume and --overwrite exclude each other')
     try:
         args.bands = parse_bands(args.bands)
     except ValueError as e:
@@ -158,15 +161,6 @@ def infer_png(model, args) -> None:
           f'({100 * change.mean():.2f}%)')
 
 
-def count_tiles(path: str, tile: int, overlap: int) -> int:
-    import rasterio
-
-    from seg_plugins.geo.grid import open_raster
-    with rasterio.Env(), open_raster(path) as src:
-        return (len(axis_windows(src.height, tile, overlap)) *
-                len(axis_windows(src.width, tile, overlap)))
-
-
 def describe(summary: dict) -> str:
     """The closing summary line of one pair."""
     text = (f'{summary["change"]}: {summary["changed_pixels"]} of '
@@ -181,6 +175,8 @@ def describe(summary: dict) -> str:
     text += (f'; {summary["tiles_run"]} tiles run, '
              f'{summary["tiles_skipped"]} skipped (nodata), '
              f'{summary["seconds"]:.1f} s')
+    if summary['tiles_resumed']:
+        text += f' ({summary["tiles_resumed"]} of them by the run resumed)'
     if summary['polygons']:
         text += f'\n  {summary["polygons"]}: {summary["regions"]} regions'
     return text
@@ -189,13 +185,14 @@ def describe(summary: dict) -> str:
 def overwrite_or_skip(args, outputs: Sequence[Optional[str]],
                       where: str) -> Optional[bool]:
     """Whether to replace existing outputs; None to skip the pair
-    (``--skip-existing`` and every output there)."""
-    if not args.skip_existing:
+    (``--resume`` and every output there)."""
+    if not args.resume:
         return args.overwrite
     wanted = [p for p in outputs if p]
     there = [p for p in wanted if osp.exists(p)]
     if len(there) == len(wanted):
-        print(f'[skip] {where}: {", ".join(wanted)} exist (--skip-existing)')
+        print(f'[skip] {where}: done before, its outputs exist '
+              f'({", ".join(wanted)})')
         return None
     if there:
         missing = [p for p in wanted if p not in there]
@@ -207,7 +204,7 @@ def overwrite_or_skip(args, outputs: Sequence[Optional[str]],
 def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
                 quicklook=None, where=None) -> Optional[dict]:
     """One scene pair through ``infer_change_scene``; its summary, or None
-    when skipped (``--skip-existing``)."""
+    when skipped (``--resume``)."""
     from mmengine.utils import ProgressBar
 
     from seg_plugins.geo.compare import score_change
@@ -217,12 +214,22 @@ def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
     if overwrite is None:
         return None
     check_outputs(outputs, overwrite)
-    bar = ProgressBar(count_tiles(img_a, args.tile, args.overlap))
+    bar = None
+
+    def start(tiles: int, done: int) -> None:
+        nonlocal bar
+        if done:
+            print(f'[resume] {where or out}: {done} of {tiles} tiles done '
+                  'before, going on')
+        bar = ProgressBar(tiles - done)
+
     summary = infer_change_scene(
         model, img_a, img_b, out, prob_out=prob, tile=args.tile,
         overlap=args.overlap, batch_size=args.batch_size, bands=args.bands,
         align=args.align, overwrite=overwrite, polygons=polygons,
-        min_area=args.min_area, progress=lambda n: bar.update(n))
+        min_area=args.min_area, progress=lambda n: bar.update(n),
+        resume=args.resume, checkpoint_seconds=args.checkpoint_seconds,
+        on_start=start)
     print()
     print(describe(summary))
     if quicklook:

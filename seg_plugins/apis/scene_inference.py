@@ -10,15 +10,20 @@ the output GeoTIFF; no array of the scene's size is ever held. Outputs are
 Cloud-Optimised GeoTIFFs on A's grid, published under their final names
 only once complete (``geo/cog.py``). Where the model's threads take every
 CPU core, reading and writing take turns with its forward passes instead
-of running beside them (``utils/cpu_turns.py``).
+of running beside them (``utils/cpu_turns.py``). Every
+``checkpoint_seconds`` the partial outputs are synced and the progress
+saved, so that a killed run can be resumed (``scene_progress.py``).
 
 Like mmseg's ``RSInferencer`` (read, infer and write threads joined by
 queues), but for pairs, with nodata, COG outputs and bounded GDAL caches,
 and without a system GDAL.
 """
+import itertools
+import os.path as osp
 import queue
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from typing import Callable, List, Optional, Sequence
@@ -27,17 +32,19 @@ import numpy as np
 import rasterio
 from torch import nn
 
-from ..geo.cog import COGWriter, check_outputs
+from ..geo.cog import COGWriter, check_outputs, partial_data
 from ..geo.raster_pair import RasterPair
 from ..utils.cpu_turns import CPUTurns, model_takes_every_core
 from .change_inference import (
     BAND_TILES,
     _core,
     _shift,
+    axis_windows,
     model_input,
     predict_tiles,
     tile_windows,
 )
+from .scene_progress import COUNTS, SceneProgress, run_key
 
 NODATA = 255  # of the change map
 _END = object()
@@ -108,15 +115,13 @@ def _worker(target, stop: threading.Event, out_q: Optional[queue.Queue],
 
 
 def _commit(writers: Sequence[COGWriter], env: dict) -> None:
-    """Publish every output, in parallel: GDAL builds the overviews and
-    compresses without the GIL, and this pass cannot overlap the model."""
-    errors: List = []
-    threads = [_worker(w.commit, threading.Event(), None, errors, env)
-               for w in writers]
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    """Publish every output, one after the other (each COG copy takes
+    every core): GDAL writing two datasets in two threads shares its block
+    cache between them (``geo/cog.py``). The change map last: publishing
+    it removes the progress record, which a kill before then keeps."""
+    with rasterio.Env(**env):
+        for writer in reversed(writers):
+            writer.commit()
 
 
 class _TimedPool(ThreadPoolExecutor):
@@ -141,16 +146,34 @@ class _TimedPool(ThreadPoolExecutor):
 
 
 def _row_chunks(windows, size: int):
-    """Consecutive windows of one row of tiles, ``size`` at most per
-    chunk."""
+    """Consecutive (index, window) of one row of tiles, ``size`` at most
+    per chunk."""
     chunk = []
-    for window in windows:
-        if chunk and (window[0] != chunk[0][0] or len(chunk) == size):
+    for item in windows:
+        if chunk and (item[1][0] != chunk[0][1][0] or len(chunk) == size):
             yield chunk
             chunk = []
-        chunk.append(window)
+        chunk.append(item)
     if chunk:
         yield chunk
+
+
+class _Prefix:
+    """The longest run of tiles written, in ``tile_windows``' order, from
+    the first (the model finishes tiles out of order with the nodata
+    ones), and the counts of those tiles (``scene_progress.COUNTS``)."""
+
+    def __init__(self, done: int = 0, counts: Optional[dict] = None):
+        self.done = done
+        self.counts = dict(counts or dict.fromkeys(COUNTS, 0))
+        self._ahead = {}  # index -> counts, of tiles written past it
+
+    def finish(self, index: int, counts: dict) -> None:
+        self._ahead[index] = counts
+        while self.done in self._ahead:
+            for k, v in self._ahead.pop(self.done).items():
+                self.counts[k] += v
+            self.done += 1
 
 
 def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
@@ -176,8 +199,8 @@ def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
     with _TimedPool(2) if turns.enabled else nullcontext() as pool:
         try:
             for tiles in _row_chunks(windows, chunk):
-                rows = tiles[0][0]
-                cols = slice(tiles[0][1].start, tiles[-1][1].stop)
+                rows = tiles[0][1][0]
+                cols = slice(tiles[0][1][1].start, tiles[-1][1][1].stop)
                 with turns.side():
                     img_a, img_b, valid = pair.read(rows, cols, pool)
                 if not _hand_out(tiles, cols, img_a, img_b, valid, out_q,
@@ -191,32 +214,48 @@ def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
 def _hand_out(tiles, cols: slice, img_a, img_b, valid, out_q: queue.Queue,
               write_q: queue.Queue, stop: threading.Event,
               stats: dict) -> bool:
-    """Queue the tiles of one read window: to the writer those whose core
-    is nodata throughout, to the model the others. False once ``stop``
-    is set."""
-    for window in tiles:
+    """Queue the (index, window) tiles of one read window: to the writer
+    those whose core is nodata throughout, to the model the others. False
+    once ``stop`` is set."""
+    for index, window in tiles:
         c = _shift(window[1], cols.start)
         # Copies: a queued tile then holds its own pixels, not the
         # row's, so memory is the queues' tiles, however sparse.
         tile_valid = valid[:, c].copy()
         if not tile_valid[_core(window)].any():
-            if not _put(write_q, (window, None, None, tile_valid), stop):
+            if not _put(write_q, (index, window, None, None, tile_valid),
+                        stop):
                 return False
             stats['tiles_skipped'] += 1
-        elif not _put(out_q, (window, model_input((img_a[:, c],
-                                                   img_b[:, c])),
+        elif not _put(out_q, (index, window,
+                              model_input((img_a[:, c], img_b[:, c])),
                               tile_valid), stop):
             return False
     return True
 
 
 def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,
-                 stop: threading.Event, stats: dict,
-                 turns: CPUTurns) -> None:
+                 stop: threading.Event, prefix: _Prefix,
+                 turns: CPUTurns, record: SceneProgress,
+                 every: Optional[float]) -> None:
     """Write each tile's core, nodata where either date is, and count its
     valid and changed pixels (here, not between the model's batches).
-    Items are (window, change, prob, valid) of the whole tile; change and
-    prob are None for a tile that was not run."""
+    Items are (index, window, change, prob, valid) of the whole tile;
+    change and prob are None for a tile that was not run. Every ``every``
+    seconds the outputs are synced and the progress saved (``every``
+    None: never)."""
+    saved, last = prefix.done, time.monotonic()
+
+    def checkpoint():
+        nonlocal saved, last
+        with turns.side():
+            for writer in writers:
+                writer.sync()
+        if record.save_when_synced([f for w in writers for f in w.files],
+                                   prefix.done, prefix.counts):
+            saved = prefix.done
+        last = time.monotonic()
+
     while True:
         try:
             item = in_q.get(timeout=0.1)
@@ -226,10 +265,11 @@ def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,
             continue
         if item is _END or stop.is_set():
             return
-        window, change, prob, valid = item
+        index, window, change, prob, valid = item
+        ran = change is not None
         core = _core(window)
         valid = valid[core]
-        if change is None:
+        if not ran:
             change = np.full(valid.shape, NODATA, np.uint8)
             prob = np.zeros(valid.shape, np.uint8)
         else:
@@ -237,13 +277,18 @@ def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,
             invalid = ~valid
             change[invalid] = NODATA
             prob[invalid] = 0
-        stats['valid_pixels'] += int(np.count_nonzero(valid))
-        stats['changed_pixels'] += int(np.count_nonzero(change == 1))
         core_r, core_c = window[2:]
         with turns.side():
             writers[0].write(core_r, core_c, change)
             if len(writers) > 1:
                 writers[1].write(core_r, core_c, prob, valid)
+        prefix.finish(index, dict(
+            valid_pixels=int(np.count_nonzero(valid)),
+            changed_pixels=int(np.count_nonzero(change == 1)),
+            tiles_run=int(ran), tiles_skipped=int(not ran)))
+        if (every is not None and prefix.done > saved
+                and time.monotonic() - last >= every):
+            checkpoint()
 
 
 def infer_change_scene(model: nn.Module,
@@ -261,7 +306,11 @@ def infer_change_scene(model: nn.Module,
                        min_area: float = 0.0,
                        gdal_cache_mb: int = 16,
                        progress: Optional[Callable[[int], None]] = None,
-                       take_turns: Optional[bool] = None) -> dict:
+                       take_turns: Optional[bool] = None,
+                       resume: bool = False,
+                       checkpoint_seconds: Optional[float] = 60.0,
+                       on_start: Optional[Callable[[int, int], None]] = None
+                       ) -> dict:
     """Change map of a scene pair, streamed from and to GeoTIFFs.
 
     Args:
@@ -297,6 +346,16 @@ def infer_change_scene(model: nn.Module,
             (``utils/cpu_turns.py``). Default: when the model's threads
             take every core (on the CPU), where reading beside a forward
             pass slows it by more than the reading's own time.
+        resume (bool): Continue the run that an interrupted one left in
+            ``<out>.partial*`` when its settings, inputs and model were
+            these (``scene_progress.py``); otherwise (warned, unless it
+            left nothing) start over. The result is the same either way.
+        checkpoint_seconds (float, optional): How often the partial
+            outputs are synced to disk and the progress saved: at most
+            what a killed run loses. None: never (nothing to resume).
+        on_start (Callable[[int, int], None], optional): Called once
+            before the first tile with the scene's tiles and the tiles
+            that the interrupted run resumed had done.
 
     Returns:
         dict: ``change``, ``prob``, ``polygons`` (paths or None),
@@ -304,7 +363,9 @@ def infer_change_scene(model: nn.Module,
         ``changed_percent`` (of valid pixels), ``pixel_area_m2`` and
         ``changed_area_m2`` (None unless the CRS is projected),
         ``georeferenced``, ``tiles_run``, ``tiles_skipped`` (nodata
-        throughout, not run), ``regions`` (polygons written),
+        throughout, not run), ``tiles_resumed`` (done by the interrupted
+        run resumed; the counts above are the whole scene's, those tiles
+        included), ``regions`` (polygons written),
         ``seconds``, and where they went besides the model:
         ``read_cpu_seconds`` and ``write_cpu_seconds`` (CPU time of the
         reader, with its reads of the two dates, and of the writer:
@@ -327,8 +388,15 @@ def infer_change_scene(model: nn.Module,
                             'the config (model.backbone.in_channels)')
         if take_turns is None:
             take_turns = model_takes_every_core(model)
+        record = SceneProgress(out, run_key(
+            model, path_a, path_b, bands=[int(b) for b in pair.bands],
+            align=align, tile=tile, overlap=overlap, batch_size=batch_size,
+            prob=bool(prob_out)))
+        done, counts = _resumable(record, (out, prob_out)) if resume else (
+            0, None)
         stats = _run(model, pair, out, prob_out, tile, overlap, batch_size,
-                     env, progress, CPUTurns(take_turns))
+                     env, progress, CPUTurns(take_turns), record, done,
+                     counts, checkpoint_seconds, on_start)
     area = pixel_area_m2(pair.grid)
     summary = dict(
         change=str(out), prob=prob_out and str(prob_out), polygons=None,
@@ -348,27 +416,48 @@ def infer_change_scene(model: nn.Module,
     return summary
 
 
+def _resumable(record: SceneProgress, outputs) -> tuple:
+    """(tiles done, their counts) by the interrupted run that ``record``
+    describes, or (0, None), warned when it left something."""
+    done, counts, why = record.load()
+    missing = [partial_data(p) for p in outputs
+               if p and not osp.exists(partial_data(p))]
+    if counts is not None and missing:
+        done, counts, why = 0, None, f'{", ".join(missing)} missing'
+    if counts is None and osp.exists(record.path):
+        warnings.warn(f'{outputs[0]}: not resumed, started over: {why}',
+                      stacklevel=3)
+    return done, counts
+
+
 def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
-         env, progress, turns: CPUTurns) -> dict:
-    """The read -> infer -> write pipeline; outputs committed on success,
-    removed on any failure."""
-    writers = [COGWriter(out, pair.grid, nodata=NODATA)]
+         env, progress, turns: CPUTurns, record: SceneProgress, done: int,
+         counts: Optional[dict], every: Optional[float], on_start) -> dict:
+    """The read -> infer -> write pipeline from tile ``done`` on; outputs
+    committed on success, on failure removed or, once progress is saved,
+    kept to resume."""
+    writers = [COGWriter(out, pair.grid, nodata=NODATA, resume=done > 0)]
     if prob_out:
         writers.append(COGWriter(prob_out, pair.grid, masked=True,
-                                 resampling='average'))
+                                 resampling='average', resume=done > 0))
     stop, errors = threading.Event(), []
     read_q = queue.Queue(maxsize=2 * batch_size)  # this batch and the next
     write_q = queue.Queue(maxsize=2 * batch_size)
-    windows = tile_windows(pair.height, pair.width, tile, overlap)
-    stats = dict(valid_pixels=0, changed_pixels=0, tiles_run=0,
-                 tiles_skipped=0)
+    if on_start:
+        on_start(len(axis_windows(pair.height, tile, overlap)) *
+                 len(axis_windows(pair.width, tile, overlap)), done)
+    windows = itertools.islice(
+        enumerate(tile_windows(pair.height, pair.width, tile, overlap)),
+        done, None)
+    prefix = _Prefix(done, counts)
+    stats = dict(tiles_run=0, tiles_skipped=0)  # by this run, as they go
     cpu = {}
     reader = _worker(
         lambda: _read_tiles(pair, windows, read_q, write_q, stop, stats,
                             turns, cpu),
         stop, read_q, errors, env, cpu, 'read')
-    writer = _worker(lambda: _write_tiles(writers, write_q, stop, stats,
-                                          turns),
+    writer = _worker(lambda: _write_tiles(writers, write_q, stop, prefix,
+                                          turns, record, every),
                      stop, None, errors, env, cpu, 'write')
     reported = 0
 
@@ -380,11 +469,12 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
         reported = done
 
     def run_batch(batch):
-        pairs = [dates for _, dates, _ in batch]
+        pairs = [dates for _, _, dates, _ in batch]
         with turns.model():
             results = predict_tiles(model, pairs)
-        for (window, _, valid), (change, prob) in zip(batch, results):
-            if not _put(write_q, (window, change, prob, valid), stop):
+        for (index, window, _, valid), (change, prob) in zip(batch, results):
+            if not _put(write_q, (index, window, change, prob, valid),
+                        stop):
                 raise errors[0]
         stats['tiles_run'] += len(batch)
         report()
@@ -407,6 +497,7 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
         _put(write_q, _END, stop)
         writer.join()
         reader.join()
+        record.wait()
         if errors:
             raise errors[0]
         commit_start = time.perf_counter()
@@ -419,11 +510,12 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
             except queue.Empty:
                 pass
         writer.join()
+        record.wait()
         for w in writers:
-            w.abort()
+            w.abort(keep=osp.exists(record.path))
         raise
-    stats.update(read_cpu_seconds=cpu.get('read', 0.0) +
-                 cpu.get('read_dates', 0.0),
-                 write_cpu_seconds=cpu.get('write', 0.0),
-                 commit_seconds=time.perf_counter() - commit_start)
-    return stats
+    return dict(prefix.counts, tiles_resumed=done,
+                read_cpu_seconds=cpu.get('read', 0.0) +
+                cpu.get('read_dates', 0.0),
+                write_cpu_seconds=cpu.get('write', 0.0),
+                commit_seconds=time.perf_counter() - commit_start)

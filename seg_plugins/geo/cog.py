@@ -1,33 +1,40 @@
 """Single-band uint8 rasters written window by window, then published as
 Cloud-Optimised GeoTIFFs under their final name only once complete.
 
-GDAL's COG driver only copies a finished dataset, so the windows go to a
-tiled GeoTIFF beside the output (``<out>.partial.tif``, uncompressed: tile
-cores do not align with its blocks, and a compressed block written in parts
-is decompressed and recompressed each time, which made a 4096^2 scene run
-~15% slower in benchmark_scene.py; it costs one byte per pixel of disk
-until the COG is written). The overview levels are built beside it
-(``overviews.py``: in numpy, in about half the time the COG driver takes
-for a masked band), and the COG driver copies both into
-``<out>.partial``, which is renamed to ``<out>`` (atomic on one file
-system). A run killed at any point leaves at most ``<out>.partial*``
-files, removed by the next run, never a file under the final name.
+The windows go to a raw file beside the output (``<out>.partial.u8``, one
+byte per pixel, row by row; with a mask, its validity 0/255 in
+``<out>.partial.mask.u8``), with ``os.pwrite``, not through GDAL: GDAL's
+block cache is shared by the whole process, and a reader thread that
+needs room writes the dirty blocks of an output being written by another
+thread. With outputs written through GDAL beside the reader's threads,
+that crashed (a segfault in 1 of 4 runs of a 4096^2 scene once the
+outputs were reopened for update every 0.2 s, an I/O error in another),
+and a killed process loses nothing that ``pwrite`` has handed over, with
+no flush to wait for. It costs a byte per pixel of disk until the COG is
+written.
+
+At the end a VRT shows the raw files to GDAL as a georeferenced band (and
+mask), the overview levels are built beside it (``overviews.py``: in
+numpy, in about half the time the COG driver takes for a masked band),
+and the COG driver copies both into ``<out>.partial``, which is renamed to
+``<out>`` (atomic on one file system). A run killed at any point leaves at
+most ``<out>.partial*`` files, removed by the next run, never a file under
+the final name; or, with ``resume``, taken up again by it
+(``apis/scene_progress.py``).
 """
 import glob
 import os
 import os.path as osp
+import xml.etree.ElementTree as ET
 from typing import Iterable, Optional
 
 import numpy as np
-import rasterio
 import rasterio.shutil
 from affine import Affine
-from rasterio.windows import Window
 
 from .grid import Grid
 from .overviews import build_levels, overview_sizes, vrt_with_overviews
 
-BLOCK = 256  # tiles of the temporary GeoTIFF
 COG_BLOCK = 512  # the COG driver's default
 # This pass cannot overlap the model, so it takes every core. Level 3, not
 # GDAL's 6: a 4096^2 probability COG in 0.32 s, not 0.84 s, for 9% more
@@ -55,6 +62,24 @@ def _remove(path: str) -> None:
         os.remove(path)
 
 
+def partial_data(path: str) -> str:
+    """The raw file that a ``COGWriter`` of ``path`` writes before its
+    COG."""
+    return f'{path}.partial.u8'
+
+
+def _raw_band(parent: ET.Element, path: str, width: int) -> ET.Element:
+    """A VRT band of the raw uint8 file ``path`` (in the VRT's folder)."""
+    band = ET.SubElement(parent, 'VRTRasterBand', dataType='Byte',
+                         subClass='VRTRawRasterBand')
+    ET.SubElement(band, 'SourceFilename',
+                  relativeToVRT='1').text = osp.basename(path)
+    for tag, value in (('ImageOffset', 0), ('PixelOffset', 1),
+                       ('LineOffset', width)):
+        ET.SubElement(band, tag).text = str(value)
+    return band
+
+
 class COGWriter:
     """One uint8 band on ``grid``, written window by window.
 
@@ -67,27 +92,39 @@ class COGWriter:
             a nodata value (for data using all 256 values).
         resampling (str): Of the overviews: 'nearest' for classes,
             'average' for continuous values (see ``overviews.halve``).
+        resume (bool): Write into the raw files an interrupted run left
+            (which must be there), instead of removing them and starting
+            new ones.
+
+    Attributes:
+        files (list[str]): The raw files written (data, then mask).
     """
 
     def __init__(self, path: str, grid: Grid, nodata: Optional[int] = None,
-                 masked: bool = False, resampling: str = 'nearest'):
+                 masked: bool = False, resampling: str = 'nearest',
+                 resume: bool = False):
         self.path = str(path)
-        self.tmp = self.path + '.partial.tif'
         self.partial = self.path + '.partial'
+        self.grid, self.nodata = grid, nodata
         self.masked = masked
         self.resampling = resampling
-        self._shape = (grid.height, grid.width)
+        self.files = [partial_data(self.path)]
+        if masked:
+            self.files.append(self.partial + '.mask.u8')
         os.makedirs(osp.dirname(osp.abspath(self.path)), exist_ok=True)
-        self._remove_partials()  # from a killed run
-        profile = dict(
-            driver='GTiff', dtype='uint8', count=1, width=grid.width,
-            height=grid.height, nodata=nodata, tiled=True,
-            blockxsize=BLOCK, blockysize=BLOCK, bigtiff='if_safer')
-        if grid.crs is not None:
-            profile.update(crs=grid.crs, transform=grid.transform)
-        elif grid.transform != Affine.identity():
-            profile.update(transform=grid.transform)
-        self._dst = rasterio.open(self.tmp, 'w', **profile)
+        size = grid.height * grid.width
+        if resume:
+            for f in self.files:
+                if not osp.exists(f) or osp.getsize(f) != size:
+                    raise ValueError(f'{f} is not the {grid.width}x'
+                                     f'{grid.height} raw file of a run to '
+                                     'resume')
+        else:
+            self._remove_partials()  # from a killed run
+            for f in self.files:
+                with open(f, 'wb') as raw:
+                    raw.truncate(size)  # sparse until written
+        self._fds = [os.open(f, os.O_RDWR) for f in self.files]
         self._pending = []  # (data, valid) of the strip being gathered
         self._rows = self._cols = None
 
@@ -98,10 +135,9 @@ class COGWriter:
 
         Windows on the same rows, each starting where the last one
         stopped, are gathered and written as one strip (up to
-        ``MAX_STRIP`` wide): GDAL took 1.0 s of CPU for the 361 tile cores
-        of a 4096^2 scene (two outputs and a mask), 0.09 s for the same
-        pixels as 57 strips. ``data`` and ``valid`` must not change
-        afterwards.
+        ``MAX_STRIP`` wide): a row of a strip is one ``pwrite``, and a
+        strip as wide as the raster one for all its rows. ``data`` and
+        ``valid`` must not change afterwards.
         """
         if self._pending and (rows != self._rows or
                               cols.start != self._cols.stop or
@@ -115,16 +151,48 @@ class COGWriter:
     def _flush(self) -> None:
         if not self._pending:
             return
-        rows, cols = self._rows, self._cols
-        window = Window(cols.start, rows.start, cols.stop - cols.start,
-                        rows.stop - rows.start)
-        self._dst.write(np.hstack([d for d, _ in self._pending]), 1,
-                        window=window)
+        strips = [np.hstack([d for d, _ in self._pending])]
         if self.masked:
             valid = np.hstack([v for _, v in self._pending])
-            self._dst.write_mask(valid.astype(np.uint8) * 255,
-                                 window=window)
+            strips.append(valid.view(np.uint8) * np.uint8(255))
+        width = self.grid.width
+        for fd, strip in zip(self._fds, strips):
+            strip = np.ascontiguousarray(strip)
+            start = self._rows.start * width + self._cols.start
+            if strip.shape[1] == width:
+                os.pwrite(fd, strip, start)
+            else:
+                for i, row in enumerate(strip):
+                    os.pwrite(fd, row, start + i * width)
         self._pending = []
+
+    def sync(self) -> None:
+        """Hand everything written so far to the OS: a killed process then
+        loses none of it. A progress record that counts on it must also
+        wait for ``os.fsync`` of ``files``, or a machine that fails could
+        lose it (``apis/scene_progress.py``)."""
+        self._flush()
+
+    def _header(self) -> str:
+        """A VRT of the raw files: the band, georeferenced, with its nodata
+        value or mask."""
+        grid, path = self.grid, self.partial + '.raw.vrt'
+        root = ET.Element('VRTDataset', rasterXSize=str(grid.width),
+                          rasterYSize=str(grid.height))
+        if grid.crs is not None:
+            ET.SubElement(root, 'SRS').text = grid.crs.to_wkt()
+        if grid.crs is not None or grid.transform != Affine.identity():
+            ET.SubElement(root, 'GeoTransform').text = ', '.join(
+                repr(float(v)) for v in grid.transform.to_gdal())
+        band = _raw_band(root, self.files[0], grid.width)
+        band.set('band', '1')
+        if self.nodata is not None:
+            ET.SubElement(band, 'NoDataValue').text = str(self.nodata)
+        if self.masked:
+            _raw_band(ET.SubElement(root, 'MaskBand'), self.files[1],
+                      grid.width)
+        ET.ElementTree(root).write(path)
+        return path
 
     def commit(self) -> str:
         """Convert to a COG with overviews and move it to its final name.
@@ -132,15 +200,16 @@ class COGWriter:
         Returns:
             str: the final path.
         """
-        self._flush()
-        self._dst.close()
-        count = len(overview_sizes(*self._shape, COG_BLOCK))
+        self._close()
+        header = self._header()
+        count = len(overview_sizes(self.grid.height, self.grid.width,
+                                   COG_BLOCK))
         levels = [f'{self.partial}.ovr{i + 1}.tif' for i in range(count)]
         masks = ([f'{self.partial}.msk{i + 1}.tif' for i in range(count)]
                  if self.masked else None)
-        build_levels(self.tmp, levels, masks, self.resampling)
+        build_levels(header, levels, masks, self.resampling)
         vrt = self.partial + '.vrt'
-        vrt_with_overviews(self.tmp, vrt, levels, masks)
+        vrt_with_overviews(header, vrt, levels, masks)
         # FORCE_USE_EXISTING: the levels above or none, never GDAL's own
         # (a level missing here shows in the tests, not as a slow commit).
         rasterio.shutil.copy(
@@ -152,11 +221,19 @@ class COGWriter:
         self._remove_partials()
         return self.path
 
-    def abort(self) -> None:
-        """Remove what was written; the final name is untouched."""
-        if not self._dst.closed:
-            self._dst.close()
-        self._remove_partials()
+    def _close(self) -> None:
+        self._flush()
+        for fd in self._fds:
+            os.close(fd)
+        self._fds = []
+
+    def abort(self, keep: bool = False) -> None:
+        """Remove what was written, or with ``keep`` leave it to resume;
+        the final name is untouched."""
+        if self._fds:
+            self._close()
+        if not keep:
+            self._remove_partials()
 
     def _remove_partials(self) -> None:
         for path in glob.glob(glob.escape(self.partial) + '*'):

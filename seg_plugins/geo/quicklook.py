@@ -129,7 +129,7 @@ def write_quicklook(change_path: str, out_png: str,
     hit = cmap == 1
     img[hit] = (1 - alpha) * img[hit] + alpha * RED
     # Saved beside it and renamed: a killed run leaves no half-written
-    # picture under the final name (``tools/infer.py --skip-existing``
+    # picture under the final name (``tools/infer.py --resume``
     # takes an output that exists for a finished one).
     stem, ext = osp.splitext(out_png)
     partial = f'{stem}.partial{ext}'

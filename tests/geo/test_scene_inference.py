@@ -11,18 +11,9 @@ from tests.geo.scene_fixture import (
     scene_bands,
     transform,
     write_tif,
-    write_tiny_model,
 )
 
 TILE, OVERLAP, BATCH = 64, 16, 3
-
-
-@pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    from seg_plugins.apis import init_change_model
-    root = tmp_path_factory.mktemp('tiny')
-    config, ckpt = write_tiny_model(root)
-    return init_change_model(str(config), str(ckpt)), config, ckpt
 
 
 @pytest.fixture(scope='module')

@@ -1,48 +1,124 @@
 """A scene run killed (SIGKILL) while writing leaves no file under the
-final names; the next run cleans up and completes."""
+final names; the next run cleans up and completes, or resumes where the
+killed one got to and gives the same result."""
 import itertools
+import json
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 import rasterio
 
 from tests.conftest import REPO, kill_when
 from tests.geo.scene_fixture import scene_bands, write_tif, write_tiny_model
 
 SCRIPT = """
-import sys, time
+import json, sys, time
 from seg_plugins.apis import infer_change_scene, init_change_model
-config, ckpt, a, b, out, prob, pause = sys.argv[1:]
+config, ckpt, a, b, out, prob, opts = sys.argv[1:]
+opts = json.loads(opts)
+pause = opts.pop('pause', 0)
 model = init_change_model(config, ckpt)
 
 def slow(n):  # a long run, made long on purpose
     print('tiles', n, flush=True)
-    time.sleep(float(pause))
+    time.sleep(pause)
 
-infer_change_scene(model, a, b, out, prob_out=prob, tile=64, overlap=16,
-                   batch_size=1, progress=slow)
-print('done', flush=True)
+s = infer_change_scene(model, a, b, out, prob_out=prob,
+                       **dict(dict(tile=64, overlap=16, batch_size=1), **opts),
+                       progress=slow)
+print('summary', json.dumps({k: v for k, v in s.items()
+                             if isinstance(v, int)}), flush=True)
 """
 
 
-def test_sigkill_during_writing_leaves_no_output(tmp_path):
+@pytest.fixture
+def scene(tmp_path):
+    """A pair with nodata (A's left third), whose tiles the writer gets
+    out of order with the run ones; the tiny model; outputs' paths."""
     config, ckpt = write_tiny_model(tmp_path)
-    a = write_tif(tmp_path / 'a.tif', scene_bands(240, 240, 1))
-    b = write_tif(tmp_path / 'b.tif', scene_bands(240, 240, 2))
+    a = scene_bands(240, 240, 1)
+    a[:, :, :80] = 0
+    write_tif(tmp_path / 'a.tif', a, nodata=0)
+    write_tif(tmp_path / 'b.tif', scene_bands(240, 240, 2))
+    return [sys.executable, '-c', SCRIPT, config, ckpt, tmp_path / 'a.tif',
+            tmp_path / 'b.tif']
+
+
+def run(scene, out, prob, **opts) -> dict:
+    done = subprocess.run([str(x) for x in scene + [out, prob]] +
+                          [json.dumps(opts)], cwd=REPO, timeout=300,
+                          stdout=subprocess.PIPE, text=True)
+    assert done.returncode == 0
+    return json.loads(done.stdout.split('summary ')[-1])
+
+
+def kill_after(scene, out, prob, tiles: int, **opts) -> None:
+    """SIGKILL a slowed-down run after ``tiles`` progress calls, and once
+    it has saved its progress if it saves at every tile."""
+    seen = itertools.count(1)
+    record = out.with_name(out.name + '.partial.json')
+    saves = opts.get('checkpoint_seconds') == 0
+    assert kill_when(
+        scene + [out, prob, json.dumps(dict(pause=0.3, **opts))],
+        lambda line: line.startswith('tiles') and next(seen) >= tiles
+        and (record.exists() or not saves)) == -9
+
+
+def read(path):
+    with rasterio.open(path) as src:
+        return src.read(1), src.read_masks(1)
+
+
+def test_sigkill_during_writing_leaves_no_output(scene, tmp_path):
     out, prob = tmp_path / 'out' / 'change.tif', tmp_path / 'out' / 'p.tif'
-    args = [sys.executable, '-c', SCRIPT, config, ckpt, a, b, out, prob]
-    tiles = itertools.count(1)
-    rc = kill_when(args + [0.3], lambda line: line.startswith('tiles')
-                   and next(tiles) == 4)
-    assert rc == -9
-    assert (tmp_path / 'out' / 'change.tif.partial.tif').exists()
+    kill_after(scene, out, prob, 4)
+    assert (tmp_path / 'out' / 'change.tif.partial.u8').exists()
     assert not out.exists() and not prob.exists()
     # A rerun replaces the leftovers and publishes both outputs.
-    done = subprocess.run([str(x) for x in args + [0]], cwd=REPO, timeout=300,
-                          stdout=subprocess.PIPE, text=True)
-    assert done.returncode == 0 and 'done' in done.stdout
+    summary = run(scene, out, prob)
+    assert summary['tiles_resumed'] == 0
     assert sorted(p.name for p in out.parent.iterdir()) == ['change.tif',
                                                             'p.tif']
     with rasterio.open(out) as src:
-        assert set(np.unique(src.read(1))) <= {0, 1}
+        assert set(np.unique(src.read(1))) <= {0, 1, 255}
+
+
+def test_killed_run_resumes_to_the_same_result(scene, tmp_path):
+    ref = run(scene, tmp_path / 'ref.tif', tmp_path / 'ref_p.tif')
+    out, prob = tmp_path / 'out' / 'change.tif', tmp_path / 'out' / 'p.tif'
+    kill_after(scene, out, prob, 8, checkpoint_seconds=0)
+    record = json.loads((out.parent / 'change.tif.partial.json').read_text())
+    assert 0 < record['done'] < ref['tiles_run'] + ref['tiles_skipped']
+    assert not out.exists() and not prob.exists()
+
+    got = run(scene, out, prob, resume=True, checkpoint_seconds=0)
+    assert got['tiles_resumed'] == record['done']
+    for key in ('tiles_run', 'tiles_skipped', 'valid_pixels',
+                'changed_pixels'):
+        assert got[key] == ref[key], key  # the whole scene's counts
+    for mine, theirs in ((out, tmp_path / 'ref.tif'),
+                         (prob, tmp_path / 'ref_p.tif')):
+        for a, b in zip(read(mine), read(theirs)):
+            np.testing.assert_array_equal(a, b)
+    assert sorted(p.name for p in out.parent.iterdir()) == ['change.tif',
+                                                            'p.tif']
+
+
+def test_resume_with_other_settings_starts_over(scene, tmp_path):
+    out, prob = tmp_path / 'change.tif', tmp_path / 'p.tif'
+    kill_after(scene, out, prob, 4, checkpoint_seconds=0)
+    proc = subprocess.run(
+        [str(x) for x in scene + [out, prob]] +
+        [json.dumps(dict(resume=True, overlap=8))], cwd=REPO, timeout=300,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 0
+    assert 'not resumed, started over: settings changed: overlap' in \
+        proc.stderr
+    assert json.loads(proc.stdout.split('summary ')[-1])[
+        'tiles_resumed'] == 0
+    ref = run(scene, tmp_path / 'ref.tif', tmp_path / 'ref_p.tif',
+              overlap=8)
+    np.testing.assert_array_equal(read(out)[0], read(tmp_path / 'ref.tif')[0])
+    assert ref['valid_pixels'] == 240 * 160

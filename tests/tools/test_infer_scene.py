@@ -1,4 +1,5 @@
 """tools/infer.py and tools/dist_infer.sh on GeoTIFF scene pairs."""
+import json
 import os
 import re
 import sys
@@ -129,10 +130,11 @@ def test_dist_infer_two_ranks_write_each_output_once(setup, tmp_path):
             assert src.shape == (130, 120)
 
 
-def test_pairs_killed_then_rerun_with_skip_existing(setup, tmp_path):
+def test_pairs_killed_then_rerun_with_resume(setup, tmp_path):
     """A --pairs run killed (SIGKILL) in its second pair, rerun with
-    --skip-existing: the finished pair is not touched, the others are done;
-    a pair left with an output missing is made again."""
+    --resume: the finished pair is not touched, the stopped one goes on
+    from its saved progress, the last is done; a pair left with an output
+    missing is made again."""
     _, model, pairs, _ = setup
     big = [write_tif(tmp_path / f'{name}.tif', scene_bands(640, 640, seed))
            for name, seed in (('a_big', 20), ('b_big', 21))]
@@ -142,15 +144,21 @@ def test_pairs_killed_then_rerun_with_skip_existing(setup, tmp_path):
         for i, (a, b) in enumerate([pairs[0], big, pairs[1]])))
     cmd = ['tools/infer.py', '--pairs', lst, *model, '--polygons', '.gpkg',
            '--quicklook', '.png']
-    # The quicklook is a pair's last output, named once renamed.
-    assert kill_when([sys.executable, *cmd],
-                     lambda line: 'quicklook:' in line) == -9
+    record = tmp_path / 'out1.tif.partial.json'
+    assert kill_when([sys.executable, *cmd, '--checkpoint-seconds', '0'],
+                     lambda line: record.exists()) == -9
     first = {p: os.stat(p) for p in tmp_path.glob('out0.*')}
     assert sorted(p.suffix for p in first) == ['.gpkg', '.png', '.tif']
-    assert not list(tmp_path.glob('out[12].*'))  # nothing half-written
+    # Nothing under a final name, only the stopped pair's partial files.
+    assert sorted(p.name for p in tmp_path.glob('out[12].*')) == [
+        'out1.tif.partial.json', 'out1.tif.partial.u8']
+    saved = json.loads(record.read_text())['done']
 
-    log = run_tool(*cmd, '--skip-existing')
+    log = run_tool(*cmd, '--resume')
     assert f'[skip] {lst}:1: ' in log
+    assert f'[resume] {lst}:2: {saved} of 169 tiles done before' in log
+    assert '169 tiles run, 0 skipped (nodata)' in log
+    assert f'({saved} of them by the run resumed)' in log
     assert '3 of 3 pairs done (1 done before)' in log
     for path, st in first.items():
         assert (os.stat(path).st_ino, os.stat(path).st_mtime_ns) == (
@@ -162,10 +170,10 @@ def test_pairs_killed_then_rerun_with_skip_existing(setup, tmp_path):
     # A run stopped between a pair's outputs: the missing one is made and
     # the others replaced; finished pairs are skipped.
     (tmp_path / 'out2.gpkg').unlink()
-    log = run_tool(*cmd, '--skip-existing')
+    log = run_tool(*cmd, '--resume')
     assert re.search(rf'\[redo\] {re.escape(str(lst))}:3: \S*out2.gpkg '
                      'missing', log)
     assert '3 of 3 pairs done (2 done before)' in log
     assert (tmp_path / 'out2.gpkg').exists()
-    log = run_tool(*cmd, '--skip-existing', '--overwrite', expect_fail=True)
+    log = run_tool(*cmd, '--resume', '--overwrite', expect_fail=True)
     assert 'exclude each other' in log
