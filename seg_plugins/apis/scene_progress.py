@@ -4,8 +4,9 @@ continued instead of started over.
 
 The record, ``<out>.partial.json``, holds how many tiles in
 ``tile_windows``' order are written to the partial outputs
-(``geo/cog.py``) and synced to disk (the longest finished prefix: the model finishes tiles out of order
-with the nodata ones), the counts of those tiles, and a key of everything
+(``geo/cog.py``) and synced to disk (the longest finished prefix: the
+model finishes tiles out of order with the nodata ones), the counts of
+those tiles, and a key of everything
 that decides their pixels: both inputs (path, size, modification time),
 bands, alignment, tiling, batch size, the outputs asked for, and the
 model's weights and config. A run resumes only from a record whose key is
