@@ -6,7 +6,8 @@ pixel. What differs is where pixels come from and go: a reader thread reads
 the windows of both dates with rasterio, from whole rows of blocks of one
 band of tiles at a time (``geo/block_rows.py``), prefetching the next batch
 while the model runs; a writer thread writes each row of tile cores into
-the output GeoTIFF; no array of the scene's size is ever held. Outputs are
+the outputs' raw partial files; no array of the scene's size is ever
+held. Outputs are
 Cloud-Optimised GeoTIFFs on A's grid, published under their final names
 only once complete (``geo/cog.py``). Where the model's threads take every
 CPU core, reading and writing take turns with its forward passes instead
