@@ -33,7 +33,7 @@ import numpy as np
 import rasterio
 from torch import nn
 
-from ..geo.cog import COGWriter, check_outputs, partial_data
+from ..geo.cog import COGWriter, check_outputs, not_resumable
 from ..geo.raster_pair import RasterPair
 from ..utils.cpu_turns import CPUTurns, model_takes_every_core
 from .change_inference import (
@@ -115,14 +115,13 @@ def _worker(target, stop: threading.Event, out_q: Optional[queue.Queue],
     return thread
 
 
-def _commit(writers: Sequence[COGWriter], env: dict) -> None:
+def _commit(writers: Sequence[COGWriter]) -> None:
     """Publish every output, one after the other (each COG copy takes
     every core): GDAL writing two datasets in two threads shares its block
     cache between them (``geo/cog.py``). The change map last: publishing
     it removes the progress record, which a kill before then keeps."""
-    with rasterio.Env(**env):
-        for writer in reversed(writers):
-            writer.commit()
+    for writer in reversed(writers):
+        writer.commit()
 
 
 class _TimedPool(ThreadPoolExecutor):
@@ -393,8 +392,8 @@ def infer_change_scene(model: nn.Module,
             model, path_a, path_b, bands=[int(b) for b in pair.bands],
             align=align, tile=tile, overlap=overlap, batch_size=batch_size,
             prob=bool(prob_out)))
-        done, counts = _resumable(record, (out, prob_out)) if resume else (
-            0, None)
+        done, counts = (_resumable(record, pair.grid, out, prob_out)
+                        if resume else (0, None))
         stats = _run(model, pair, out, prob_out, tile, overlap, batch_size,
                      env, progress, CPUTurns(take_turns), record, done,
                      counts, checkpoint_seconds, on_start)
@@ -417,16 +416,17 @@ def infer_change_scene(model: nn.Module,
     return summary
 
 
-def _resumable(record: SceneProgress, outputs) -> tuple:
+def _resumable(record: SceneProgress, grid, out, prob_out) -> tuple:
     """(tiles done, their counts) by the interrupted run that ``record``
     describes, or (0, None), warned when it left something."""
     done, counts, why = record.load()
-    missing = [partial_data(p) for p in outputs
-               if p and not osp.exists(partial_data(p))]
-    if counts is not None and missing:
-        done, counts, why = 0, None, f'{", ".join(missing)} missing'
+    if counts is not None:
+        why = not_resumable(out, grid) or (
+            prob_out and not_resumable(prob_out, grid, masked=True))
+        if why:
+            done, counts = 0, None
     if counts is None and osp.exists(record.path):
-        warnings.warn(f'{outputs[0]}: not resumed, started over: {why}',
+        warnings.warn(f'{out}: not resumed, started over: {why}',
                       stacklevel=3)
     return done, counts
 
@@ -502,7 +502,7 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
         if errors:
             raise errors[0]
         commit_start = time.perf_counter()
-        _commit(writers, env)
+        _commit(writers)
     except BaseException:
         stop.set()
         while reader.is_alive():  # it may wait to hand over its last item

@@ -26,7 +26,7 @@ import glob
 import os
 import os.path as osp
 import xml.etree.ElementTree as ET
-from typing import Iterable, Optional
+from typing import Iterable, List, Optional
 
 import numpy as np
 import rasterio.shutil
@@ -62,10 +62,23 @@ def _remove(path: str) -> None:
         os.remove(path)
 
 
-def partial_data(path: str) -> str:
-    """The raw file that a ``COGWriter`` of ``path`` writes before its
-    COG."""
-    return f'{path}.partial.u8'
+def partial_files(path: str, masked: bool = False) -> List[str]:
+    """The raw files that a ``COGWriter`` of ``path`` writes before its
+    COG: the data, then with ``masked`` the validity."""
+    files = [f'{path}.partial.u8']
+    return files + [f'{path}.partial.mask.u8'] if masked else files
+
+
+def not_resumable(path: str, grid: Grid,
+                  masked: bool = False) -> Optional[str]:
+    """Why a ``COGWriter`` of ``path`` cannot take up the raw files an
+    interrupted run left; None when it can."""
+    for f in partial_files(path, masked):
+        if not osp.exists(f):
+            return f'{f} missing'
+        if osp.getsize(f) != grid.height * grid.width:
+            return f'{f} is not {grid.width}x{grid.height} bytes'
+    return None
 
 
 def _raw_band(parent: ET.Element, path: str, width: int) -> ET.Element:
@@ -108,22 +121,17 @@ class COGWriter:
         self.grid, self.nodata = grid, nodata
         self.masked = masked
         self.resampling = resampling
-        self.files = [partial_data(self.path)]
-        if masked:
-            self.files.append(self.partial + '.mask.u8')
+        self.files = partial_files(self.path, masked)
         os.makedirs(osp.dirname(osp.abspath(self.path)), exist_ok=True)
-        size = grid.height * grid.width
         if resume:
-            for f in self.files:
-                if not osp.exists(f) or osp.getsize(f) != size:
-                    raise ValueError(f'{f} is not the {grid.width}x'
-                                     f'{grid.height} raw file of a run to '
-                                     'resume')
+            why = not_resumable(self.path, grid, masked)
+            if why:
+                raise ValueError(f'cannot resume {self.path}: {why}')
         else:
             self._remove_partials()  # from a killed run
             for f in self.files:
                 with open(f, 'wb') as raw:
-                    raw.truncate(size)  # sparse until written
+                    raw.truncate(grid.height * grid.width)  # sparse
         self._fds = [os.open(f, os.O_RDWR) for f in self.files]
         self._pending = []  # (data, valid) of the strip being gathered
         self._rows = self._cols = None

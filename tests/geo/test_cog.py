@@ -44,3 +44,21 @@ def test_cog_holds_every_window(tmp_path, monkeypatch, max_strip):
         np.testing.assert_array_equal(src.read_masks(1) > 0, valid)
         assert src.transform == grid.transform and src.crs == grid.crs
     assert list(tmp_path.iterdir()) == [path]  # no .partial left
+
+
+def test_resume_needs_every_raw_file_at_its_size(tmp_path):
+    grid = Grid(None, Affine.identity(), 40, 30)
+    path = tmp_path / 'p.tif'
+    writer = cog.COGWriter(path, grid, masked=True, resampling='average')
+    writer.write(slice(0, 30), slice(0, 40), np.ones((30, 40), np.uint8),
+                 np.ones((30, 40), bool))
+    writer.abort(keep=True)
+    assert cog.not_resumable(str(path), grid, masked=True) is None
+    cog.COGWriter(path, grid, masked=True, resume=True).abort(keep=True)
+    mask = tmp_path / 'p.tif.partial.mask.u8'
+    mask.write_bytes(b'short')
+    assert cog.not_resumable(str(path), grid, masked=True) == (
+        f'{mask} is not 40x30 bytes')
+    mask.unlink()
+    with pytest.raises(ValueError, match=r'cannot resume .*mask\.u8 missing'):
+        cog.COGWriter(path, grid, masked=True, resume=True)

@@ -122,3 +122,38 @@ def test_resume_with_other_settings_starts_over(scene, tmp_path):
               overlap=8)
     np.testing.assert_array_equal(read(out)[0], read(tmp_path / 'ref.tif')[0])
     assert ref['valid_pixels'] == 240 * 160
+
+
+def test_failed_run_keeps_its_progress_unless_a_file_is_gone(tiny,
+                                                             tmp_path):
+    """A run that fails once progress is saved keeps its partial files to
+    resume; with one of them gone, resuming starts over (warned) and still
+    gives the result of a run never stopped."""
+    from seg_plugins.apis import infer_change_scene
+    model = tiny[0]
+    a = write_tif(tmp_path / 'a.tif', scene_bands(200, 200, 5))
+    b = write_tif(tmp_path / 'b.tif', scene_bands(200, 200, 6))
+    kw = dict(tile=64, overlap=16, batch_size=1, checkpoint_seconds=0)
+    ref = infer_change_scene(model, a, b, tmp_path / 'ref.tif',
+                             tmp_path / 'ref_p.tif', **kw)
+    out, prob = tmp_path / 'c.tif', tmp_path / 'p.tif'
+    seen = itertools.count(1)
+
+    def fail_late(n):
+        if next(seen) == 10:
+            raise RuntimeError('stopped')
+
+    with pytest.raises(RuntimeError, match='stopped'):
+        infer_change_scene(model, a, b, out, prob, progress=fail_late, **kw)
+    mask = tmp_path / 'p.tif.partial.mask.u8'
+    assert mask.exists() and (tmp_path / 'c.tif.partial.json').exists()
+    mask.unlink()
+    with pytest.warns(UserWarning, match=r'started over: .*mask\.u8 '
+                      'missing'):
+        got = infer_change_scene(model, a, b, out, prob, resume=True, **kw)
+    assert got['tiles_resumed'] == 0
+    assert got['changed_pixels'] == ref['changed_pixels']
+    for mine, theirs in ((out, tmp_path / 'ref.tif'),
+                         (prob, tmp_path / 'ref_p.tif')):
+        for x, y in zip(read(mine), read(theirs)):
+            np.testing.assert_array_equal(x, y)
