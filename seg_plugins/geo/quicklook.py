@@ -11,6 +11,7 @@ from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from .grid import grid_of, open_raster, same_grid
+from .nodata import zero_nodata
 
 RED = np.array([255, 0, 0], np.float32)
 NODATA_GREY = 40
@@ -76,6 +77,7 @@ def _averaged(src, bands, shape, strip_rows: int = STRIP_ROWS
         bottom = row_starts[last] if last < h else src.height
         strip = src.read(bands, window=Window(0, top, src.width,
                                               bottom - top))
+        zero_nodata(strip)  # one NaN would make the whole stretch NaN
         sums = np.add.reduceat(strip, row_starts[first:last] - top, axis=1,
                                dtype=np.float64)
         sums = np.add.reduceat(sums, col_starts, axis=2)

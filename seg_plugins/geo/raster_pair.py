@@ -11,6 +11,7 @@ from rasterio.windows import Window
 from .bands import loader_band_order
 from .block_rows import BlockRows
 from .grid import check_same_grid, grid_of, open_raster
+from .nodata import zero_nodata
 
 ALIGN_HINT = ('Pass align=True (tools/infer.py --align) to resample B onto '
               "A's grid (bilinear).")
@@ -47,8 +48,9 @@ class RasterPair:
     outside B's footprint are then nodata.
 
     A pixel is valid in a date when any selected band is valid there
-    (GDAL's masks: nodata value, alpha band or internal mask); it is valid
-    for the pair when valid in both dates.
+    (GDAL's masks: nodata value, alpha band or internal mask; in float
+    data, a finite value); it is valid for the pair when valid in both
+    dates. A band's value that is not valid reads as 0 (``nodata.py``).
 
     Args:
         path_a (str): Date A; its grid is the output grid.
@@ -116,9 +118,9 @@ class RasterPair:
         self._cursors: List[Optional[BlockRows]] = [None, None]
 
     def _mask_rule(self, src, dtype: str):
-        """How a window's validity is found in ``src``: 'all' (no mask),
-        an integer nodata value compared in numpy, or None for GDAL's
-        masks (alpha, internal or float nodata).
+        """How a window's validity is found in ``src``: 'all' (no mask,
+        non-finite floats aside), an integer nodata value compared in
+        numpy, or None for GDAL's masks (alpha, internal or float nodata).
 
         GDAL derives a nodata mask by reading the window a second time and
         comparing (two thirds of the reading time); comparing the data
@@ -188,7 +190,8 @@ class RasterPair:
 
         Returns:
             tuple: A and B (h, w, C) in the loader's channel order (see
-            ``bands.py``), values as stored; valid (h, w) bool.
+            ``bands.py``), values as stored but 0 where a band holds no
+            data (``nodata.py``); valid (h, w) bool.
         """
         h, w = rows.stop - rows.start, cols.stop - cols.start
         r0, r1 = max(rows.start, 0), min(rows.stop, self.height)
@@ -203,15 +206,23 @@ class RasterPair:
         valid[inside] = True
 
         def date(i: int) -> Optional[np.ndarray]:
-            """Read date ``i`` into ``imgs[i]``; its valid (h, w) inside
-            the scene, None where every pixel is."""
+            """Read date ``i`` into ``imgs[i]``, values without data set
+            to 0 (``nodata.py``); its valid (h, w) inside the scene, None
+            where every pixel is."""
             img, rule = imgs[i][inside], self._masks[i]
             self._cursor(i, slice(c0, c1)).read_into(img, slice(r0, r1))
             if rule is None:
                 src = (self.src_a, self.src_b)[i]
-                return src.read_masks(self.bands, window=Window(
-                    c0, r0, c1 - c0, r1 - r0)).any(axis=0)
-            return None if rule == 'all' else _not_all_equal(img, rule)
+                masks = src.read_masks(self._order, window=Window(
+                    c0, r0, c1 - c0, r1 - r0))
+                return zero_nodata(img, masks.transpose(1, 2, 0)).any(2)
+            if rule == 'all':
+                kept = zero_nodata(img)  # NaN in float data
+                return None if kept is None else kept.any(2)
+            valid = _not_all_equal(img, rule)
+            if rule != 0:  # per band, as GDAL's masks are
+                img[img == rule] = 0
+            return valid
 
         if pool is not None:
             masks = list(pool.map(date, (0, 1)))

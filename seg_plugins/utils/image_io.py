@@ -68,7 +68,9 @@ def _open_raster(path: str, backend_args: Optional[dict]):
 
 def read_raster(path: str, bands: Optional[Sequence[int]] = None,
                 backend_args: Optional[dict] = None) -> np.ndarray:
-    """Read a whole raster (a chip) with rasterio, values and dtype kept.
+    """Read a whole raster (a chip) with rasterio, values and dtype kept,
+    but 0 where a band holds no data (nodata value, mask, NaN), as scene
+    inference shows it to the model (:mod:`seg_plugins.geo.nodata`).
 
     Args:
         path (str): Any GDAL-readable raster.
@@ -79,15 +81,24 @@ def read_raster(path: str, bands: Optional[Sequence[int]] = None,
         (:func:`seg_plugins.geo.to_loader_order`: 3 bands reversed to BGR
         as cv2 gives them, others in band order).
     """
+    from rasterio.enums import MaskFlags
+
     from ..geo.bands import to_loader_order
+    from ..geo.nodata import zero_nodata
     with _open_raster(path, backend_args) as src:
         if bands is not None and max(bands) > src.count:
             raise ValueError(f'{path} has {src.count} band(s); bands '
                              f'{list(bands)} asked for')
+        bands = list(bands) if bands is not None else list(
+            range(1, src.count + 1))
         try:
-            data = src.read(list(bands) if bands is not None else None)
+            data = src.read(bands)
+            masks = None if all(
+                src.mask_flag_enums[b - 1] == [MaskFlags.all_valid]
+                for b in bands) else src.read_masks(bands)
         except Exception as e:  # rasterio raises its own error types
             raise ValueError(f'cannot read the pixels of {path}: {e}') from e
+    zero_nodata(data, masks)
     return to_loader_order(data)
 
 

@@ -171,6 +171,59 @@ def test_label_nodata_is_ignored(mmseg_scope, tmp_path):
     np.testing.assert_array_equal(out['gt_seg_map'], label[0] == 255)
 
 
+def test_values_without_data_load_as_zero(mmseg_scope, tmp_path):
+    """As scene inference shows them to the model (seg_plugins/geo/
+    nodata.py): a NaN would make the loss NaN, a sentinel is far out of
+    range."""
+    rng = np.random.default_rng(2)
+    data = rng.uniform(1, 4000, (4, 12, 10)).astype(np.float32)
+    holes = rng.random((4, 12, 10)) < 0.2  # per band
+    for name, nodata, stored, dtype in (
+            ('nan', np.nan, np.nan, np.float32),
+            ('undeclared', None, np.inf, np.float32),
+            ('sentinel', 65535, 65535, np.uint16)):
+        chip = data.astype(dtype)
+        chip[holes] = stored
+        path = write_tif(tmp_path / f'{name}.tif', chip, nodata=nodata)
+        img = load_pair(mmseg_scope, path, path)['img']
+        expected = np.where(holes, 0, data.astype(dtype))
+        np.testing.assert_array_equal(img, expected.transpose(1, 2, 0))
+
+
+def test_chips_of_float_and_masked_scenes(tmp_path, capsys):
+    """A NaN is no data in a float scene (label ignored there, band
+    statistics finite); a PNG chip, without nodata, holds 0 where the
+    scene had none."""
+    rng = np.random.default_rng(3)
+    label = write_tif(tmp_path / 'label.tif',
+                      rng.integers(0, 2, (1, 64, 64)).astype(np.uint8))
+    data = rng.uniform(1, 199, (2, 3, 64, 64))  # 200: nodata below
+    holes = np.zeros((64, 64), bool)
+    holes[10:20, 5:30] = True
+    floats = data.astype(np.float32)
+    floats[1, 1:, holes] = np.nan  # B, two of three bands: no data
+    a, b = (write_tif(tmp_path / f'{d}.tif', floats[i])
+            for i, d in enumerate('ab'))
+    chips(capsys, '--scene', a, b, label, '--out', tmp_path / 'tif',
+          '--size', 32, '--val-fraction', 0)
+    with rasterio.open(tmp_path / 'tif/train/label/a_0_0.tif') as src:
+        np.testing.assert_array_equal(src.read(1) == 255, holes[:32, :32])
+    stats = json.loads((tmp_path / 'tif/band_stats.json').read_text())
+    assert np.isfinite(stats['mean'] + stats['std']).all()
+    bytes_ = data.astype(np.uint8)
+    bytes_[:, :, holes] = 200
+    a, b = (write_tif(tmp_path / f'{d}8.tif', bytes_[i], nodata=200)
+            for i, d in enumerate('ab'))
+    chips(capsys, '--scene', a, b, label, '--out', tmp_path / 'png',
+          '--size', 32, '--val-fraction', 0, '--format', 'png')
+    from PIL import Image
+    chip = np.asarray(Image.open(tmp_path / 'png/train/B/a8_0_0.png'))
+    np.testing.assert_array_equal(chip[holes[:32, :32]], 0)
+    np.testing.assert_array_equal(chip[~holes[:32, :32]],
+                                  bytes_[1, :, :32, :32].transpose(
+                                      1, 2, 0)[~holes[:32, :32]])
+
+
 def expected_kept(label_path, size, max_nodata):
     """Chip origins whose nodata share (label 255) is at most max_nodata."""
     with rasterio.open(label_path) as src:

@@ -137,6 +137,21 @@ def test_quicklook_background_is_averaged(tmp_path):
     assert striped.max() + 30 < bright.min()
 
 
+def test_quicklook_of_a_float_scene_with_nan(tmp_path):
+    """A NaN in the background (float scenes mark nodata so) reads as 0:
+    the stretch stays that of the data, not NaN throughout."""
+    change = np.zeros((1, 200, 200), np.uint8)
+    path = write_tif(tmp_path / 'change.tif', change, nodata=255)
+    image = scene_bands(200, 200, 2).astype(np.float32)
+    image[:, :50, :50] = np.nan
+    image = write_tif(tmp_path / 'b.tif', image, nodata=np.nan)
+    write_quicklook(str(path), str(tmp_path / 'ql.png'), str(image))
+    from PIL import Image
+    ql = np.asarray(Image.open(tmp_path / 'ql.png')).astype(int)
+    scene = ql[60:, 60:, 0]
+    assert 40 <= scene.min() and scene.max() <= 190 and scene.std() > 5
+
+
 @pytest.mark.parametrize('out_shape,strip_rows', [((37, 19), 50),
                                                   ((60, 150), 7),
                                                   ((1, 1), 512)])

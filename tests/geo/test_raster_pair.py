@@ -1,5 +1,6 @@
 """RasterPair's validity per window equals GDAL's own masks, whichever way
-a file marks its nodata (the integer nodata case is computed in numpy)."""
+a file marks its nodata (the integer nodata case is computed in numpy), and
+a band's value without data reads as 0."""
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 import rasterio
 
+from seg_plugins.geo import to_loader_order
 from seg_plugins.geo.raster_pair import RasterPair
 from tests.geo.scene_fixture import scene_bands, write_tif
 
@@ -36,10 +38,13 @@ def _make(tmp_path, kind: str):
         data[:, holes] = 7
         data[:3, partial] = 7  # some bands at nodata: the pixel stays valid
         return write_tif(tmp_path / f'{kind}.tif', data, nodata=7)
-    if kind == 'float_nan':
+    if kind in ('float_nan', 'float_undeclared'):
         data = data.astype(np.float32)
         data[:, holes] = np.nan
-        return write_tif(tmp_path / 'f.tif', data, nodata=np.nan)
+        data[:3, partial] = np.nan  # some bands only: the pixel is valid
+        data[3, np.random.default_rng(4).random((H, W)) < 0.05] = np.inf
+        return write_tif(tmp_path / 'f.tif', data, nodata=np.nan
+                         if kind == 'float_nan' else None)
     if kind == 'mask':
         return write_tif(tmp_path / 'm.tif', data, mask=~holes)
     if kind == 'alpha':
@@ -50,18 +55,42 @@ def _make(tmp_path, kind: str):
     return write_tif(tmp_path / 'n.tif', data)  # 'none': all valid
 
 
+KINDS = ['uint8', 'uint16', 'float_nan', 'float_undeclared', 'mask',
+         'alpha', 'none']
+
+
+def _expected(path, bands):
+    """Per band, the values a model must see (0 without data) and where
+    there is data: GDAL's masks, and finite values."""
+    with rasterio.open(path) as src:
+        data, masks = src.read(bands), src.read_masks(bands)
+    has_data = (masks > 0) & np.isfinite(data)
+    return to_loader_order(np.where(has_data, data, 0)), has_data
+
+
+def _window(full: np.ndarray, rows: slice, cols: slice) -> np.ndarray:
+    """``full`` (H, W, ...) cut to a window that may leave it, 0 outside."""
+    out = np.zeros((rows.stop - rows.start, cols.stop - cols.start) +
+                   full.shape[2:], full.dtype)
+    r0, c0 = max(rows.start, 0), max(cols.start, 0)
+    r1, c1 = min(rows.stop, H), min(cols.stop, W)
+    out[r0 - rows.start:r1 - rows.start,
+        c0 - cols.start:c1 - cols.start] = full[r0:r1, c0:c1]
+    return out
+
+
 # 3 bands are compared one by one; 1 or 4 (a pixel of 1, 2, 4 or 8 bytes)
-# as one word.
+# as one word. A band's value without data (nodata, masked, NaN, inf) reads
+# as 0, where the pixel is valid through another band too.
 @pytest.mark.parametrize('bands', [[1, 2, 3], [1, 2, 3, 4], [2]])
-@pytest.mark.parametrize(
-    'kind', ['uint8', 'uint16', 'float_nan', 'mask', 'alpha', 'none'])
+@pytest.mark.parametrize('kind', KINDS)
 @pytest.mark.parametrize('dates_at_once', [False, True])
 def test_validity_equals_gdal_masks(tmp_path, kind, bands, dates_at_once):
     if kind == 'alpha' and len(bands) == 4:
         pytest.skip('band 4 is the alpha band')
     path = _make(tmp_path, kind)
-    with rasterio.open(path) as src:
-        gdal_valid = src.read_masks(bands).any(axis=0)
+    values, has_data = _expected(path, bands)
+    gdal_valid = has_data.any(axis=0)
     if kind != 'none':
         assert not gdal_valid.all()  # the case has nodata to find
     with RasterPair(path, path, bands=bands) as pair, (
@@ -69,13 +98,9 @@ def test_validity_equals_gdal_masks(tmp_path, kind, bands, dates_at_once):
         for rows, cols in WINDOWS:
             img_a, img_b, valid = pair.read(rows, cols, pool)
             np.testing.assert_array_equal(img_a, img_b)
-            expected = np.zeros(valid.shape, bool)
-            r0, c0 = max(rows.start, 0), max(cols.start, 0)
-            r1, c1 = min(rows.stop, H), min(cols.stop, W)
-            expected[r0 - rows.start:r1 - rows.start,
-                     c0 - cols.start:c1 - cols.start] = gdal_valid[r0:r1,
-                                                                   c0:c1]
-            np.testing.assert_array_equal(valid, expected)
+            np.testing.assert_array_equal(valid,
+                                          _window(gdal_valid, rows, cols))
+            np.testing.assert_array_equal(img_a, _window(values, rows, cols))
 
 
 def test_b_is_not_read_where_a_is_nodata_throughout(tmp_path):

@@ -116,6 +116,46 @@ def test_nodata_propagates_and_empty_tiles_are_not_run(tiny, tmp_path,
     assert summary['valid_pixels'] == valid.sum()
 
 
+@pytest.mark.parametrize('kind', ['nan', 'undeclared_nan', 'sentinel',
+                                  'mask'])
+def test_the_model_sees_nodata_as_zero(tiny, tmp_path, kind):
+    """However a scene marks its nodata (NaN, declared or not; a value such
+    as 65535; an internal mask over any values), the outputs are those of
+    the same scene with 0 there and nodata 0: the model never sees what is
+    stored. A NaN would spread through every convolution that touches it
+    (valid pixels around a hole came out 'unchanged')."""
+    h, w = 150, 140
+    dtype = np.uint16 if kind == 'sentinel' else np.float32
+    dates = [scene_bands(h, w, seed, dtype=np.uint16).astype(dtype)
+             for seed in (5, 6)]
+    holes = [np.zeros((h, w), bool), np.zeros((h, w), bool)]
+    holes[0][:, :20] = True
+    holes[0][60:70, 60:75] = True  # inside tiles that are run
+    holes[1][100:108, 30:50] = True
+    refs, paths = [], []
+    for i, (data, hole) in enumerate(zip(dates, holes)):
+        ref = data.copy()
+        ref[:, hole] = 0
+        refs.append(write_tif(tmp_path / f'ref{i}.tif', ref, nodata=0))
+        stored = data.copy()
+        stored[:, hole] = {'nan': np.nan, 'undeclared_nan': np.nan,
+                           'sentinel': 65535, 'mask': 3000}[kind]
+        paths.append(write_tif(
+            tmp_path / f'{i}.tif', stored,
+            nodata={'nan': np.nan, 'sentinel': 65535}.get(kind),
+            mask=~hole if kind == 'mask' else None))
+    outs = {}
+    for name, (a, b) in (('ref', refs), ('stored', paths)):
+        run(tiny[0], a, b, tmp_path / f'{name}_c.tif',
+            prob_out=tmp_path / f'{name}_p.tif')
+        outs[name] = [read(tmp_path / f'{name}_{o}.tif') for o in 'cp']
+    change = outs['ref'][0]
+    assert (change == 255).sum() == (holes[0] | holes[1]).sum()
+    assert 0 < (change == 1).sum() < (change != 255).sum()
+    for ref, got in zip(outs['ref'], outs['stored']):
+        np.testing.assert_array_equal(got, ref)
+
+
 def test_align_resamples_a_shifted_b(tiny, tmp_path):
     """B on a grid moved 5 px east and 3 px south: aligned, the result is
     the co-registered pair's away from the strip B does not cover."""

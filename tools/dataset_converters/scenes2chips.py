@@ -13,8 +13,8 @@ window; PNG chips (``--format png``, 3-band uint8 scenes only) are plain
 LEVIR files with 0/255 labels. Pixels that are nodata in either date (or in
 the label raster) are labelled 255 (ignored by training and metrics) in
 GeoTIFF chips; PNG has no nodata, so there they are labelled unchanged
-(0), and their count is reported. Chips with more than ``--max-nodata`` of
-such pixels are skipped and counted.
+(0), their values are 0, and their count is reported. Chips with more
+than ``--max-nodata`` of such pixels are skipped and counted.
 
 Splits: a scene given a split (``--scene A B LABEL test``) sends all its
 chips there; the chips of the other scenes are shuffled (``--seed``) and
@@ -190,10 +190,19 @@ class PolygonLabel:
         pass
 
 
-def valid_mask(src, bands: Sequence[int], window) -> np.ndarray:
-    """True where every selected band holds data (GDAL's masks: nodata
-    value, alpha or internal mask)."""
-    return (src.read_masks(list(bands), window=window) > 0).all(0)
+def read_chip(src, bands: Sequence[int], window,
+              fmt: str) -> Tuple[np.ndarray, np.ndarray]:
+    """One date's chip: (C, h, w) values, and (h, w) True where every
+    selected band holds data (GDAL's masks: nodata value, alpha or
+    internal mask; in float data, a finite value). GeoTIFF chips keep the
+    values as stored, with the nodata value; PNG has none, so there a
+    value without data is 0, as the model is shown it
+    (``seg_plugins/geo/nodata.py``)."""
+    from seg_plugins.geo.nodata import zero_nodata
+    img = src.read(list(bands), window=window)
+    kept = zero_nodata(img if fmt == 'png' else img.copy(),
+                       src.read_masks(list(bands), window=window))
+    return img, kept.all(0)
 
 
 def check_bands(src, path: str, bands: Optional[Sequence[int]],
@@ -322,14 +331,15 @@ def chip_scene(args, scene: Sequence[str], writer: ChipWriter,
         for row, col in starts:
             window = Window(col, row, args.size, args.size)
             label, invalid = label_src.read(window)
-            invalid |= ~valid_mask(src_a, bands_a, window)
-            invalid |= ~valid_mask(src_b, bands_b, window)
+            imgs = []
+            for src, bands_i in ((src_a, bands_a), (src_b, bands_b)):
+                img, valid = read_chip(src, bands_i, window, args.format)
+                imgs.append(img)
+                invalid |= ~valid
             bar.update()
             if invalid.mean() > args.max_nodata:
                 stats['skipped'] += 1
                 continue
-            imgs = [src_a.read(bands_a, window=window),
-                    src_b.read(bands_b, window=window)]
             stats['nodata_px'] += int(invalid.sum())
             label[invalid] = IGNORE
             name = f'{stem}_{row}_{col}'
