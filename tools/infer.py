@@ -1,4 +1,4 @@
-"""Change map of an image pair, or of many pairs, of any size.
+r"""Change map of an image pair, or of many pairs, of any size.
 
 Georeferenced scenes (GeoTIFF or any GDAL-readable raster), streamed tile
 by tile into Cloud-Optimised GeoTIFFs on A's grid:

@@ -177,3 +177,14 @@ def test_pairs_killed_then_rerun_with_resume(setup, tmp_path):
     assert (tmp_path / 'out2.gpkg').exists()
     log = run_tool(*cmd, '--resume', '--overwrite', expect_fail=True)
     assert 'exclude each other' in log
+
+
+@pytest.mark.parametrize('tool', ['tools/infer.py',
+                                  'tools/dataset_converters/scenes2chips.py'])
+def test_help_prints_the_commands_as_written(tool):
+    """The example commands in ``--help`` can be pasted into a shell: their
+    line continuations are printed, not joined into runs of spaces."""
+    description = run_tool(tool, '--help').split('options:')[0]
+    assert re.search(r'^ {4}python tools/.* \\\n {8}--', description,
+                     re.M)
+    assert not re.search(r'\S {4,}--', description)

@@ -1,4 +1,4 @@
-"""Throughput of eager PyTorch, eager channels_last and ONNX Runtime, per
+r"""Throughput of eager PyTorch, eager channels_last and ONNX Runtime, per
 config family, measured in one run on the same inputs.
 
     python tools/analysis/benchmark_backends.py [--families unet ...] \
@@ -159,7 +159,9 @@ def bench_scene(size, threads, tmp):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--families', nargs='*', default=list(FAMILIES),
                         choices=list(FAMILIES))
     parser.add_argument('--threads', type=int, default=os.cpu_count())

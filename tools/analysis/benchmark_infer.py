@@ -1,4 +1,4 @@
-"""Time and peak memory of tiled change inference for growing pair sizes.
+r"""Time and peak memory of tiled change inference for growing pair sizes.
 
 Each size runs in its own process (peak RSS is per process). Memory is
 reported above the input and output arrays: peak RSS minus the RSS with the
@@ -62,7 +62,9 @@ def run_child(cmd, env) -> dict:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default='configs/changedet_unet.py')
     parser.add_argument('--checkpoint', default=None)
     parser.add_argument('--sizes', type=int, nargs='+',

@@ -1,4 +1,4 @@
-"""Throughput and peak memory of streamed scene inference
+r"""Throughput and peak memory of streamed scene inference
 (``infer_change_scene``) on synthetic GeoTIFF pairs of growing size.
 
 For each kind (3-band uint8, 4-band uint16) and size, a synthetic pair

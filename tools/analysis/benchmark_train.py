@@ -1,4 +1,4 @@
-"""Runner overhead: tools/train.py's runner vs a bare PyTorch loop.
+r"""Runner overhead: tools/train.py's runner vs a bare PyTorch loop.
 
 Both train the same model (built from the config), with the same batch size,
 input size and image files, for the same number of timed iterations after
@@ -109,7 +109,9 @@ def bare_time(cfg, model, warmup, iters):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config')
     parser.add_argument('--data-root', required=True)
     parser.add_argument('--iters', type=int, default=30)

@@ -1,4 +1,4 @@
-"""Write the deterministic synthetic change-detection dataset (LEVIR-CD
+r"""Write the deterministic synthetic change-detection dataset (LEVIR-CD
 layout: <split>/A, <split>/B, <split>/label with 0/255 labels) used by
 configs/changedet_demo.py.
 
@@ -11,7 +11,9 @@ from seg_plugins.utils.synthetic import CHANGE_SPLITS, make_change_dataset
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', default='data/synthetic_cd')
     parser.add_argument('--size', type=int, default=64)
     parser.add_argument('--seed', type=int, default=0)

@@ -1,4 +1,4 @@
-"""Write a synthetic georeferenced scene pair (tiled GeoTIFFs, projected
+r"""Write a synthetic georeferenced scene pair (tiled GeoTIFFs, projected
 CRS, irregular nodata footprints) and its change label, drawn with the
 demo's synthetic change process (seg_plugins/utils/synthetic_scene.py).
 

@@ -1,4 +1,4 @@
-"""Export PennFudanPed to a COCO instances json (for other tools).
+r"""Export PennFudanPed to a COCO instances json (for other tools).
 
     python tools/dataset_converters/pennfudan2coco.py data/PennFudanPed \
         --out data/PennFudanPed/annotations/instances_test.json \

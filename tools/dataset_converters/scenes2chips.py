@@ -1,4 +1,4 @@
-"""Tile georeferenced scene pairs and their change labels into the LEVIR-CD
+r"""Tile georeferenced scene pairs and their change labels into the LEVIR-CD
 layout that BiTemporalChangeDataset reads::
 
     <out>/<split>/A/<name>.tif  <out>/<split>/B/<name>.tif

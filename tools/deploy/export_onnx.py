@@ -1,4 +1,4 @@
-"""Export an mmseg config's model to ONNX (normalised input -> probabilities).
+r"""Export an mmseg config's model to ONNX (normalised input -> probabilities).
 
     python tools/deploy/export_onnx.py CONFIG CHECKPOINT OUT.onnx \
         [--shape H W] [--dynamic] [--batch-size N] [--cfg-options k=v ...]
