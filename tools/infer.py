@@ -28,7 +28,7 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import mmcv
 import numpy as np
@@ -148,7 +148,8 @@ def build_model(args):
 
 def infer_png(model, args) -> None:
     """The in-memory path for PNG pairs (no georeferencing)."""
-    check_outputs((args.out, args.prob, args.overlay), args.overwrite)
+    check_outputs((args.out, args.prob, args.overlay), args.overwrite,
+                  (args.img_a, args.img_b))
     img_b = read_image(args.img_b, 'color')
     change, prob = infer_change(model, args.img_a, img_b, args.tile,
                                 args.overlap, args.batch_size)
@@ -210,6 +211,9 @@ def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
     from seg_plugins.geo.compare import score_change
     from seg_plugins.geo.quicklook import write_quicklook
     outputs = (out, prob, polygons, quicklook)
+    # An output that is an input is refused before --resume can take it
+    # for a finished one.
+    check_outputs(outputs, True, (img_a, img_b, args.label))
     overwrite = overwrite_or_skip(args, outputs, where or out)
     if overwrite is None:
         return None
@@ -255,19 +259,51 @@ def derived(out: str, suffix: Optional[str]) -> Optional[str]:
     return suffix and osp.splitext(out)[0] + suffix
 
 
+def list_clashes(lines, args) -> Dict[int, str]:
+    """Lines of the whole list (every rank finds the same) whose outputs
+    are an earlier line's outputs or any other line's input: run, two
+    ranks would write one file at once, or one read a file another
+    writes. The first line to name an output keeps it."""
+    inputs, outputs, clashes = {}, {}, {}
+    pairs = [(n, f) for n, f in lines if len(f) == 3]
+    for number, (img_a, img_b, _) in pairs:
+        for path in (img_a, img_b):
+            inputs.setdefault(osp.realpath(path), set()).add(number)
+    for number, (_, _, out) in pairs:
+        for path in (out, derived(out, args.prob),
+                     derived(out, args.polygons),
+                     derived(out, args.quicklook)):
+            key = path and osp.realpath(path)
+            if not key:
+                continue
+            readers = sorted(inputs.get(key, set()) - {number})
+            if readers:
+                clashes[number] = (f'output {path} is an input on line '
+                                   f'{readers[0]}')
+            elif outputs.setdefault(key, number) != number:
+                clashes[number] = (f'output {path} is also written by line '
+                                   f'{outputs[key]}')
+            if number in clashes:
+                break
+    return clashes
+
+
 def run_pairs(model, args) -> int:
     """Every pair of this rank's share; returns the number that failed."""
     rank = int(os.environ.get('RANK', 0)) if args.launcher != 'none' else 0
     world = (int(os.environ.get('WORLD_SIZE', 1))
              if args.launcher != 'none' else 1)
+    every = read_pairs(args.pairs)
+    clashes = list_clashes(every, args)
     # Shares by line, whatever is done: on a rerun no pair changes rank.
-    lines = read_pairs(args.pairs)[rank::world]
+    lines = every[rank::world]
     failed = skipped = 0
     for number, fields in lines:
         where = f'{args.pairs}:{number}'
-        if len(fields) != 3:
-            print(f'[error] {where}: expected "A B OUT", got '
-                  f'{" ".join(fields)!r}', file=sys.stderr)
+        if len(fields) != 3 or number in clashes:
+            print(f'[error] {where}: ' + clashes.get(
+                number, f'expected "A B OUT", got {" ".join(fields)!r}'),
+                file=sys.stderr)
             failed += 1
             continue
         img_a, img_b, out = fields

@@ -375,12 +375,13 @@ def infer_change_scene(model: nn.Module,
 
     Raises:
         ValueError: unreadable input, grids that differ without
-            ``align``, or a band count the model does not take.
+            ``align``, a band count the model does not take, or an output
+            that is an input or another output.
         FileExistsError: an output exists and ``overwrite`` is False.
     """
     assert 0 <= overlap < tile, f'need 0 <= overlap < tile, got {overlap}'
     start = time.perf_counter()
-    check_outputs((out, prob_out, polygons), overwrite)
+    check_outputs((out, prob_out, polygons), overwrite, (path_a, path_b))
     env = dict(GDAL_CACHEMAX=gdal_cache_mb)
     with rasterio.Env(**env), RasterPair(path_a, path_b, bands,
                                          align) as pair:

@@ -43,15 +43,37 @@ DEFLATE_LEVEL = 3
 MAX_STRIP = 4096  # widest strip of windows gathered into one write
 
 
-def check_outputs(paths: Iterable[Optional[str]], overwrite: bool) -> None:
-    """Refuse existing outputs unless ``overwrite``; before any work is
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (links and relative paths
+    resolved), whether or not it exists yet."""
+    if osp.exists(a) and osp.exists(b):
+        return osp.samefile(a, b)
+    return osp.realpath(a) == osp.realpath(b)
+
+
+def check_outputs(paths: Iterable[Optional[str]], overwrite: bool,
+                  inputs: Iterable[Optional[str]] = ()) -> None:
+    """Refuse existing outputs unless ``overwrite``, and always an output
+    that is one of the ``inputs`` or another output (``--out A.tif
+    --overwrite`` replaced date A with the change map); before any work is
     done, so a refused run changes nothing.
 
     Raises:
+        ValueError: naming an output that is an input or given twice.
         FileExistsError: naming the first existing path.
     """
+    paths = [str(p) for p in paths if p]
+    for i, path in enumerate(paths):
+        for other in [str(p) for p in inputs if p]:
+            if same_file(path, other):
+                raise ValueError(f'output {path} is the input {other}: '
+                                 'refused, even with --overwrite')
+        for other in paths[:i]:
+            if same_file(path, other):
+                raise ValueError(f'output {path} is given twice (also as '
+                                 f'{other}): each output needs its own path')
     for path in paths:
-        if path and osp.exists(path) and not overwrite:
+        if osp.exists(path) and not overwrite:
             raise FileExistsError(
                 f'{path} exists: pass overwrite=True (--overwrite) to '
                 'replace it')

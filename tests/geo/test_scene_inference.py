@@ -267,6 +267,23 @@ def test_existing_output_is_refused_unless_overwrite(tiny, scene, tmp_path):
     assert read(out).shape == (544, 520)
 
 
+def test_an_output_that_is_an_input_is_refused(tiny, scene, tmp_path):
+    """Even with overwrite (it replaced date A), through a link too; and
+    one path given for two outputs."""
+    _, paths, _, _ = scene
+    link = tmp_path / 'a_link.tif'
+    link.symlink_to(paths['a'])
+    before = paths['a'].read_bytes()
+    for out in (paths['a'], link):
+        with pytest.raises(ValueError, match='is the input'):
+            run(tiny[0], paths['a'], paths['b'], out, overwrite=True)
+    assert paths['a'].read_bytes() == before
+    with pytest.raises(ValueError, match='given twice'):
+        run(tiny[0], paths['a'], paths['b'], tmp_path / 'c.tif',
+            prob_out=tmp_path / 'c.tif')
+    assert list(tmp_path.iterdir()) == [link]
+
+
 @pytest.mark.parametrize('dtype', [np.uint8, np.uint16, np.float64])
 def test_predict_tiles_takes_the_dates_apart_or_concatenated(tiny, dtype):
     """The dates' arrays (as the scene reader hands them over) give the

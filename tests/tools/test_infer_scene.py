@@ -94,6 +94,14 @@ def test_bad_inputs_are_one_clear_line(setup, tmp_path):
                    tmp_path / 'c.tif', '--bands', '1,2', expect_fail=True)
     assert 'gives 2 bands per date' in log and 'expects 3' in log
     assert not (tmp_path / 'c.tif').exists()
+    # --out naming date A: refused whatever the flags (it replaced A)
+    before = open(pairs[0][0], 'rb').read()
+    for flag in ('--overwrite', '--resume'):
+        log = run_tool('tools/infer.py', *pairs[0], *model, '--out',
+                       pairs[0][0], flag, expect_fail=True)
+        assert f'output {pairs[0][0]} is the input' in log
+        assert 'Traceback' not in log and '[skip]' not in log
+    assert open(pairs[0][0], 'rb').read() == before
 
 
 def test_pairs_list_reports_a_missing_file_and_does_the_rest(setup,
@@ -103,11 +111,22 @@ def test_pairs_list_reports_a_missing_file_and_does_the_rest(setup,
     lines = [f'{a} {b} {tmp_path}/out{i}.tif' for i, (a, b) in
              enumerate(pairs[:2])]
     lines.insert(1, f'{pairs[2][0]} {tmp_path}/nope.tif {tmp_path}/x.tif')
+    # Outputs that clash across lines: run, they would be written twice
+    # (by two ranks at once), or over another pair's input.
+    lines.append(f'{pairs[1][0]} {pairs[0][1]} {tmp_path}/out0.tif')
+    lines.append(f'{pairs[0][0]} {pairs[1][1]} {pairs[2][0]}')
     lst.write_text('# A B OUT\n' + '\n'.join(lines) + '\n')
+    before = open(pairs[2][0], 'rb').read()
     log = run_tool('tools/infer.py', '--pairs', lst, *model, '--polygons',
                    '.gpkg', expect_fail=True)
     assert re.search(r'pairs.txt:3: .*nope.tif not found', log)
-    assert '1 pair(s) failed' in log
+    assert re.search(r'pairs.txt:5: output \S*out0.tif is also written by '
+                     'line 2', log)
+    assert re.search(r'pairs.txt:6: output \S*a2.tif is an input on line '
+                     '3', log)
+    assert '3 pair(s) failed' in log
+    assert len(re.findall(r'out0\.tif: \d+ of', log)) == 1
+    assert open(pairs[2][0], 'rb').read() == before
     for i in range(2):
         assert (tmp_path / f'out{i}.tif').exists()
         assert (tmp_path / f'out{i}.gpkg').exists()
