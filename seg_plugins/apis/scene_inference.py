@@ -67,6 +67,27 @@ def model_in_channels(model: nn.Module) -> Optional[int]:
         return None
 
 
+def warn_units(pair: RasterPair, model: nn.Module) -> None:
+    """Warn when a date's integer type and the config's preprocessor mean
+    disagree on the values' units: nothing is rescaled, so uint16 digital
+    numbers given to a model normalised for 0-255 (or bytes to one made
+    for thousands) run without error and give nonsense."""
+    try:
+        top = max(float(v) for v in model.cfg.model.data_preprocessor.mean)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return
+    for path, dtype in zip(pair.paths, pair.dtypes):
+        dtype = np.dtype(dtype)
+        if dtype.kind in 'ui' and (dtype.itemsize == 1) != (top <= 255):
+            warnings.warn(
+                f'{path} holds {dtype} values but the config\'s '
+                f'data_preprocessor mean (up to {top:g}) is for '
+                f'{"0-255" if top <= 255 else "larger"} values: they are '
+                'not rescaled, so the results will not mean much; use a '
+                'config made for this imagery (README: Bands and values)',
+                stacklevel=3)
+
+
 def pixel_area_m2(grid) -> Optional[float]:
     """Ground area of one pixel in m^2; None unless the CRS is projected."""
     if grid.crs is None or not grid.crs.is_projected:
@@ -387,6 +408,7 @@ def infer_change_scene(model: nn.Module,
                                          align) as pair:
         pair.check_channels(model_in_channels(model),
                             'the config (model.backbone.in_channels)')
+        warn_units(pair, model)
         if take_turns is None:
             take_turns = model_takes_every_core(model)
         record = SceneProgress(out, run_key(

@@ -1,4 +1,6 @@
 """infer_change_scene on real GeoTIFF pairs written in the test."""
+import warnings
+
 import numpy as np
 import pytest
 import rasterio
@@ -195,9 +197,18 @@ def test_band_selection_uint16_and_band_count_check(tiny, tmp_path):
     msg = str(e.value)
     assert 'a.tif gives 4 bands' in msg and 'expects 3' in msg
     assert 'in_channels' in msg
-    summary = run(model, tmp_path / 'a.tif', tmp_path / 'b.tif',
-                  tmp_path / 'c.tif', bands=[1, 2, 4])
+    # uint16 to a config whose mean is for 0-255: runs, and says so
+    with pytest.warns(UserWarning, match=r'a.tif holds uint16 values but '
+                      r'.*mean \(up to 123.675\) is for 0-255'):
+        summary = run(model, tmp_path / 'a.tif', tmp_path / 'b.tif',
+                      tmp_path / 'c.tif', bands=[1, 2, 4])
     assert summary['valid_pixels'] == 96 * 80
+    write_tif(tmp_path / 'a8.tif', (a[:3] // 16).astype(np.uint8))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        run(model, tmp_path / 'a8.tif', tmp_path / 'a8.tif',
+            tmp_path / 'c8.tif')
+    assert not [w for w in caught if 'values but' in str(w.message)]
     # The bands read are 1, 2, 4 of each date, values as stored (uint16).
     from seg_plugins.geo.raster_pair import RasterPair
     with RasterPair(str(tmp_path / 'a.tif'), str(tmp_path / 'b.tif'),
