@@ -71,8 +71,8 @@ def parse_args(argv=None):
     parser.add_argument('--overlay', help='PNG pairs: overlay on image B')
     parser.add_argument('--polygons', help='change regions, .gpkg/.geojson')
     parser.add_argument('--min-area', type=float, default=0.0,
-                        help='smallest region kept, m^2 (pixels when the '
-                        'CRS is not projected)')
+                        help='smallest region kept, m^2 on the ground '
+                        '(pixels without a CRS)')
     parser.add_argument('--quicklook', help='small overlay PNG of the '
                         'result, read from the COG overviews')
     parser.add_argument('--label', help='reference change raster on A\'s '
@@ -172,7 +172,7 @@ def describe(summary: dict) -> str:
     elif not summary['georeferenced']:
         text += ' (no CRS: written without georeferencing, no area)'
     else:
-        text += ' (geographic CRS: no area in m^2)'
+        text += f' (no area: {summary["crs"]} cannot be placed on Earth)'
     text += (f'; {summary["tiles_run"]} tiles run, '
              f'{summary["tiles_skipped"]} skipped (nodata), '
              f'{summary["seconds"]:.1f} s')

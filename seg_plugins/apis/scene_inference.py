@@ -34,6 +34,7 @@ import rasterio
 from torch import nn
 
 from ..geo.cog import COGWriter, check_outputs, not_resumable
+from ..geo.ground_area import GroundArea, ground_area
 from ..geo.raster_pair import RasterPair
 from ..utils.cpu_turns import CPUTurns, model_takes_every_core
 from .change_inference import (
@@ -86,15 +87,6 @@ def warn_units(pair: RasterPair, model: nn.Module) -> None:
                 'not rescaled, so the results will not mean much; use a '
                 'config made for this imagery (README: Bands and values)',
                 stacklevel=3)
-
-
-def pixel_area_m2(grid) -> Optional[float]:
-    """Ground area of one pixel in m^2; None unless the CRS is projected."""
-    if grid.crs is None or not grid.crs.is_projected:
-        return None
-    t = grid.transform
-    factor = grid.crs.linear_units_factor[1]  # metres per CRS unit
-    return abs(t.a * t.e - t.b * t.d) * factor**2
 
 
 def _put(q: queue.Queue, item, stop: threading.Event) -> bool:
@@ -258,9 +250,11 @@ def _hand_out(tiles, cols: slice, img_a, img_b, valid, out_q: queue.Queue,
 def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,
                  stop: threading.Event, prefix: _Prefix,
                  turns: CPUTurns, record: SceneProgress,
-                 every: Optional[float]) -> None:
+                 every: Optional[float],
+                 areas: Optional[GroundArea]) -> None:
     """Write each tile's core, nodata where either date is, and count its
-    valid and changed pixels (here, not between the model's batches).
+    valid and changed pixels and the changed ones' ground area (``areas``
+    at the core's centre; here, not between the model's batches).
     Items are (index, window, change, prob, valid) of the whole tile;
     change and prob are None for a tile that was not run. Every ``every``
     seconds the outputs are synced and the progress saved (``every``
@@ -303,10 +297,15 @@ def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,
             writers[0].write(core_r, core_c, change)
             if len(writers) > 1:
                 writers[1].write(core_r, core_c, prob, valid)
+        changed = int(np.count_nonzero(change == 1))
+        m2 = 0.0
+        if changed and areas is not None:
+            m2 = changed * areas.pixel((core_r.start + core_r.stop) / 2,
+                                       (core_c.start + core_c.stop) / 2)
         prefix.finish(index, dict(
             valid_pixels=int(np.count_nonzero(valid)),
-            changed_pixels=int(np.count_nonzero(change == 1)),
-            tiles_run=int(ran), tiles_skipped=int(not ran)))
+            changed_pixels=changed, tiles_run=int(ran),
+            tiles_skipped=int(not ran), changed_m2=m2))
         if (every is not None and prefix.done > saved
                 and time.monotonic() - last >= every):
             checkpoint()
@@ -381,8 +380,10 @@ def infer_change_scene(model: nn.Module,
     Returns:
         dict: ``change``, ``prob``, ``polygons`` (paths or None),
         ``height``, ``width``, ``valid_pixels``, ``changed_pixels``,
-        ``changed_percent`` (of valid pixels), ``pixel_area_m2`` and
-        ``changed_area_m2`` (None unless the CRS is projected),
+        ``changed_percent`` (of valid pixels), ``crs`` (A's, as a string,
+        or None), ``pixel_area_m2`` (at the
+        scene's centre) and ``changed_area_m2``, on the ground
+        (``geo/ground_area.py``; None without a CRS),
         ``georeferenced``, ``tiles_run``, ``tiles_skipped`` (nodata
         throughout, not run), ``tiles_resumed`` (done by the interrupted
         run resumed; the counts above are the whole scene's, those tiles
@@ -417,19 +418,22 @@ def infer_change_scene(model: nn.Module,
             prob=bool(prob_out)))
         done, counts = (_resumable(record, pair.grid, out, prob_out)
                         if resume else (0, None))
+        areas = ground_area(pair.grid)
         stats = _run(model, pair, out, prob_out, tile, overlap, batch_size,
                      env, progress, CPUTurns(take_turns), record, done,
-                     counts, checkpoint_seconds, on_start)
-    area = pixel_area_m2(pair.grid)
+                     counts, checkpoint_seconds, on_start, areas)
+    changed_m2 = stats.pop('changed_m2')
     summary = dict(
         change=str(out), prob=prob_out and str(prob_out), polygons=None,
-        height=pair.height, width=pair.width, pixel_area_m2=area,
-        georeferenced=pair.grid.crs is not None, regions=None,
+        height=pair.height, width=pair.width,
+        pixel_area_m2=None if areas is None else areas.pixel(
+            pair.height / 2, pair.width / 2),
+        changed_area_m2=None if areas is None else changed_m2,
+        georeferenced=pair.grid.crs is not None,
+        crs=pair.grid.crs and pair.grid.crs.to_string(), regions=None,
         took_turns=take_turns, **stats)
     summary['changed_percent'] = (100 * stats['changed_pixels'] /
                                   max(stats['valid_pixels'], 1))
-    summary['changed_area_m2'] = (None if area is None else
-                                  area * stats['changed_pixels'])
     if polygons:
         from ..geo.polygons import write_polygons
         with rasterio.Env(**env):
@@ -456,7 +460,8 @@ def _resumable(record: SceneProgress, grid, out, prob_out) -> tuple:
 
 def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
          env, progress, turns: CPUTurns, record: SceneProgress, done: int,
-         counts: Optional[dict], every: Optional[float], on_start) -> dict:
+         counts: Optional[dict], every: Optional[float], on_start,
+         areas: Optional[GroundArea]) -> dict:
     """The read -> infer -> write pipeline from tile ``done`` on; outputs
     committed on success, on failure removed or, once progress is saved,
     kept to resume."""
@@ -481,7 +486,7 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
                             turns, cpu),
         stop, read_q, errors, env, cpu, 'read')
     writer = _worker(lambda: _write_tiles(writers, write_q, stop, prefix,
-                                          turns, record, every),
+                                          turns, record, every, areas),
                      stop, None, errors, env, cpu, 'write')
     reported = 0
 

@@ -27,7 +27,9 @@ from torch import nn
 from ..engine.atomic_io import atomic_write
 
 _FINGERPRINTS: 'weakref.WeakKeyDictionary' = weakref.WeakKeyDictionary()
-COUNTS = ('valid_pixels', 'changed_pixels', 'tiles_run', 'tiles_skipped')
+# What a record keeps of the tiles done, and of what type.
+COUNTS = dict(valid_pixels=int, changed_pixels=int, tiles_run=int,
+              tiles_skipped=int, changed_m2=float)
 
 
 def model_fingerprint(model: nn.Module) -> str:
@@ -95,7 +97,7 @@ class SceneProgress:
             changed = sorted(k for k in set(key) | set(self.key)
                              if key.get(k) != self.key.get(k))
             return 0, None, f'settings changed: {", ".join(changed)}'
-        return done, {k: int(counts[k]) for k in COUNTS}, ''
+        return done, {k: cast(counts[k]) for k, cast in COUNTS.items()}, ''
 
     def save(self, done: int, counts: dict) -> None:
         """Record ``done`` tiles, atomically: call only once their pixels

@@ -13,7 +13,7 @@ unions) and transformed to the scene's CRS on output.
 """
 import os
 import os.path as osp
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Tuple
 
 import numpy as np
 import shapely
@@ -23,6 +23,7 @@ from rasterio.windows import Window
 from shapely.geometry import Polygon, shape
 
 from .grid import grid_of, open_raster
+from .ground_area import ground_area
 
 BLOCK = 2048
 _CHUNK = 10000  # features per write call
@@ -112,27 +113,22 @@ def change_regions(src, value: int = 1,
     yield from still_open
 
 
-def _area_units(src) -> Tuple[Optional[float], str]:
-    """(m^2 per pixel or None, what ``min_area`` is measured in)."""
-    from ..apis.scene_inference import pixel_area_m2
-    area = pixel_area_m2(grid_of(src))
-    return area, ('m^2' if area is not None else 'pixels')
-
-
 def write_polygons(change_path: str, out_path: str, min_area: float = 0.0,
                    block: int = BLOCK) -> int:
     """Polygonise the changed pixels (value 1) of a change raster.
 
     Writes ``out_path`` (GeoPackage or GeoJSON, by extension) in the
     raster's CRS, one feature per region with ``pixels`` (its pixel count)
-    and ``area_m2`` (null unless the CRS is projected). The file appears
-    under its name only when complete.
+    and ``area_m2``: its pixel count times the ground area of a pixel at
+    its centre (``ground_area.py``: right in any CRS, Web Mercator and
+    geographic ones included); null without a CRS. The file appears under
+    its name only when complete.
 
     Args:
         change_path (str): Change raster (1 changed, 0 not, 255 nodata).
         out_path (str): ``.gpkg`` or ``.geojson``.
-        min_area (float): Regions smaller than this are dropped: m^2 when
-            the CRS is projected, pixels otherwise.
+        min_area (float): Regions smaller than this are dropped: m^2, or
+            pixels without a CRS.
         block (int): Block side read at a time.
 
     Returns:
@@ -146,7 +142,7 @@ def write_polygons(change_path: str, out_path: str, min_area: float = 0.0,
         os.remove(partial)
     src = open_raster(change_path)
     with src:
-        area_per_px, _ = _area_units(src)
+        areas = ground_area(grid_of(src))
         t = src.transform
 
         def to_crs(xy):  # pixel (col, row) -> the raster's CRS
@@ -156,17 +152,16 @@ def write_polygons(change_path: str, out_path: str, min_area: float = 0.0,
 
         crs = src.crs.to_wkt() if src.crs else None
         written = 0
-        chunk: List[Tuple[Polygon, float]] = []
+        chunk: List[Tuple[Polygon, int, float]] = []
 
         def flush(final=False):
             nonlocal written
             if not chunk and (written or not final):
                 return
             geoms = shapely.transform(
-                np.array([g for g, _ in chunk], dtype=object), to_crs)
-            pixels = np.array([p for _, p in chunk], np.int64)
-            area = (pixels * area_per_px if area_per_px is not None else
-                    np.full(len(chunk), np.nan))
+                np.array([g for g, _, _ in chunk], dtype=object), to_crs)
+            pixels = np.array([p for _, p, _ in chunk], np.int64)
+            area = np.array([a for _, _, a in chunk], np.float64)
             pyogrio.raw.write(
                 partial, shapely.to_wkb(geoms),
                 [pixels, area], ['pixels', 'area_m2'], driver=driver,
@@ -177,10 +172,12 @@ def write_polygons(change_path: str, out_path: str, min_area: float = 0.0,
 
         for region in change_regions(src, 1, block):
             pixels = int(round(region.area))
-            size = pixels * area_per_px if area_per_px else pixels
-            if size < min_area:
+            x0, y0, x1, y1 = region.bounds
+            area = (np.nan if areas is None else
+                    pixels * areas.pixel((y0 + y1) / 2, (x0 + x1) / 2))
+            if (pixels if areas is None else area) < min_area:
                 continue
-            chunk.append((region, pixels))
+            chunk.append((region, pixels, area))
             if len(chunk) >= _CHUNK:
                 flush()
         flush(final=True)

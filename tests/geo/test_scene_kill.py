@@ -29,7 +29,7 @@ s = infer_change_scene(model, a, b, out, prob_out=prob,
                        **dict(dict(tile=64, overlap=16, batch_size=1), **opts),
                        progress=slow)
 print('summary', json.dumps({k: v for k, v in s.items()
-                             if isinstance(v, int)}), flush=True)
+                             if isinstance(v, (int, float))}), flush=True)
 """
 
 
@@ -98,6 +98,7 @@ def test_killed_run_resumes_to_the_same_result(scene, tmp_path):
     for key in ('tiles_run', 'tiles_skipped', 'valid_pixels',
                 'changed_pixels'):
         assert got[key] == ref[key], key  # the whole scene's counts
+    assert got['changed_area_m2'] == pytest.approx(ref['changed_area_m2'])
     for mine, theirs in ((out, tmp_path / 'ref.tif'),
                          (prob, tmp_path / 'ref_p.tif')):
         for a, b in zip(read(mine), read(theirs)):

@@ -11,7 +11,7 @@ from seg_plugins.apis.scene_progress import (
 from tests.geo.scene_fixture import scene_bands, write_tif
 
 COUNTS = dict(valid_pixels=10, changed_pixels=3, tiles_run=2,
-              tiles_skipped=1)
+              tiles_skipped=1, changed_m2=0.7506)
 
 
 def test_fingerprint_follows_the_weights(tiny):

@@ -42,7 +42,9 @@ def test_scene_outputs_summary_and_scores(setup, tmp_path):
         assert src.crs == src_a.crs and src.transform == src_a.transform
     n = int(change.sum())
     assert f'{n} of {130 * 120} valid pixels changed' in log
-    assert f'{0.25 * n:.1f} m^2' in log and '9 tiles run, 0 skipped' in log
+    area = float(re.search(r'changed \([\d.]+%\), ([\d.]+) m\^2', log)[1])
+    assert area == pytest.approx(0.25 / 0.9996**2 * n, abs=0.05)  # UTM
+    assert '9 tiles run, 0 skipped' in log
     regions = int(re.search(r'c.gpkg: (\d+) regions', log).group(1))
     assert regions > 0
     s = score_change(str(out), str(label))
