@@ -352,8 +352,8 @@ def infer_change_scene(model: nn.Module,
             refused before any work.
         polygons (str, optional): ``.gpkg`` or ``.geojson`` of the change
             regions (see :func:`seg_plugins.geo.polygons.write_polygons`).
-        min_area (float): Smallest region kept in ``polygons``, in m^2
-            (pixels when the CRS is not projected).
+        min_area (float): Smallest region kept in ``polygons``, in m^2 on
+            the ground (pixels without a CRS).
         gdal_cache_mb (int): GDAL block cache (``GDAL_CACHEMAX``) per run.
             Small on purpose: the reader keeps its own rows of blocks,
             and a cache that is full at every scene size keeps peak
