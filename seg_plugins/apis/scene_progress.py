@@ -89,15 +89,17 @@ class SceneProgress:
         try:
             with open(self.path) as f:
                 record = json.load(f)
-            done, counts = int(record['done']), record['counts']
-            key = record['key']
+            done, key = int(record['done']), record['key']
+            # A record of another version may lack a count: start over.
+            counts = {k: cast(record['counts'][k])
+                      for k, cast in COUNTS.items()}
         except (OSError, ValueError, KeyError, TypeError) as e:
             return 0, None, f'{self.path} unreadable ({e})'
         if key != self.key:
             changed = sorted(k for k in set(key) | set(self.key)
                              if key.get(k) != self.key.get(k))
             return 0, None, f'settings changed: {", ".join(changed)}'
-        return done, {k: cast(counts[k]) for k, cast in COUNTS.items()}, ''
+        return done, counts, ''
 
     def save(self, done: int, counts: dict) -> None:
         """Record ``done`` tiles, atomically: call only once their pixels

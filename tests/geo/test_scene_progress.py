@@ -1,5 +1,6 @@
 """The progress record of a scene run and the key it is checked against."""
 import copy
+import json
 
 import torch
 
@@ -42,6 +43,15 @@ def test_record_is_taken_only_with_its_key(tiny, tmp_path):
     (tmp_path / 'c.tif.partial.json').write_text('{"key": ')
     done, counts, why = SceneProgress(out, key).load()
     assert (done, counts) == (0, None) and 'unreadable' in why
+    # A record of an earlier version, without a count this one keeps:
+    # started over, not a KeyError.
+    SceneProgress(out, key).save(7, COUNTS)
+    record = json.loads((tmp_path / 'c.tif.partial.json').read_text())
+    del record['counts']['changed_m2']
+    (tmp_path / 'c.tif.partial.json').write_text(json.dumps(record))
+    done, counts, why = SceneProgress(out, key).load()
+    assert (done, counts) == (0, None)
+    assert 'unreadable' in why and 'changed_m2' in why
 
 
 def test_save_when_synced_records_after_the_fsync(tiny, tmp_path):
