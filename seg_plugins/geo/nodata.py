@@ -10,14 +10,23 @@ given 0, as it is outside the scene where tiles are padded. Training
 (``LoadImagePairFromFile``) and inference (``RasterPair``) do the same,
 so the model learns what it is later shown.
 """
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
+from rasterio.enums import MaskFlags
 
 
-def zero_nodata(img: np.ndarray,
-                masks: Optional[np.ndarray] = None) -> Optional[np.ndarray]:
-    """Set to 0, in place, every value that holds no data.
+def all_valid(src, bands: Sequence[int]) -> bool:
+    """Whether GDAL declares every pixel of ``bands`` (1-based) of the
+    open dataset ``src`` valid: no nodata value, mask or alpha band, so
+    that its masks need not be read."""
+    return all(src.mask_flag_enums[b - 1] == [MaskFlags.all_valid]
+               for b in bands)
+
+
+def has_data(img: np.ndarray,
+             masks: Optional[np.ndarray] = None) -> Optional[np.ndarray]:
+    """Where ``img`` holds data: not masked, and finite in float data.
 
     Args:
         img (np.ndarray): Band values, any layout.
@@ -26,13 +35,25 @@ def zero_nodata(img: np.ndarray,
 
     Returns:
         np.ndarray or None: bool in ``img``'s layout, True where a value is
-        data (finite and not masked); None when every value is.
+        data; None when every value is.
     """
     kept = None if masks is None else masks != 0
     if img.dtype.kind in 'fc':
         finite = np.isfinite(img)
         if not finite.all():
             kept = finite if kept is None else kept & finite
+    return kept
+
+
+def zero_nodata(img: np.ndarray,
+                masks: Optional[np.ndarray] = None) -> Optional[np.ndarray]:
+    """Set to 0, in place, every value that holds no data
+    (:func:`has_data`).
+
+    Returns:
+        np.ndarray or None: :func:`has_data` of ``img`` as it was.
+    """
+    kept = has_data(img, masks)
     if kept is not None:
         img[~kept] = 0
     return kept

@@ -11,7 +11,7 @@ from rasterio.windows import Window
 from .bands import loader_band_order
 from .block_rows import BlockRows
 from .grid import check_same_grid, grid_of, open_raster
-from .nodata import zero_nodata
+from .nodata import all_valid, zero_nodata
 
 ALIGN_HINT = ('Pass align=True (tools/infer.py --align) to resample B onto '
               "A's grid (bilinear).")
@@ -126,9 +126,9 @@ class RasterPair:
         comparing (two thirds of the reading time); comparing the data
         already read gives the same mask, exactly for integers (tested).
         """
-        flags = [src.mask_flag_enums[b - 1] for b in self.bands]
-        if all(f == [MaskFlags.all_valid] for f in flags):
+        if all_valid(src, self.bands):
             return 'all'
+        flags = [src.mask_flag_enums[b - 1] for b in self.bands]
         dtype = np.dtype(dtype)
         if (all(f == [MaskFlags.nodata] for f in flags)
                 and dtype.kind in 'ui' and src.nodata is not None

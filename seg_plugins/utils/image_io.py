@@ -81,10 +81,8 @@ def read_raster(path: str, bands: Optional[Sequence[int]] = None,
         (:func:`seg_plugins.geo.to_loader_order`: 3 bands reversed to BGR
         as cv2 gives them, others in band order).
     """
-    from rasterio.enums import MaskFlags
-
     from ..geo.bands import to_loader_order
-    from ..geo.nodata import zero_nodata
+    from ..geo.nodata import all_valid, zero_nodata
     with _open_raster(path, backend_args) as src:
         if bands is not None and max(bands) > src.count:
             raise ValueError(f'{path} has {src.count} band(s); bands '
@@ -93,9 +91,8 @@ def read_raster(path: str, bands: Optional[Sequence[int]] = None,
             range(1, src.count + 1))
         try:
             data = src.read(bands)
-            masks = None if all(
-                src.mask_flag_enums[b - 1] == [MaskFlags.all_valid]
-                for b in bands) else src.read_masks(bands)
+            masks = None if all_valid(src, bands) else src.read_masks(
+                bands)
         except Exception as e:  # rasterio raises its own error types
             raise ValueError(f'cannot read the pixels of {path}: {e}') from e
     zero_nodata(data, masks)

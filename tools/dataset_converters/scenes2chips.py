@@ -198,10 +198,11 @@ def read_chip(src, bands: Sequence[int], window,
     values as stored, with the nodata value; PNG has none, so there a
     value without data is 0, as the model is shown it
     (``seg_plugins/geo/nodata.py``)."""
-    from seg_plugins.geo.nodata import zero_nodata
+    from seg_plugins.geo.nodata import has_data
     img = src.read(list(bands), window=window)
-    kept = zero_nodata(img if fmt == 'png' else img.copy(),
-                       src.read_masks(list(bands), window=window))
+    kept = has_data(img, src.read_masks(list(bands), window=window))
+    if fmt == 'png':
+        img[~kept] = 0
     return img, kept.all(0)
 
 
