@@ -259,6 +259,13 @@ def derived(out: str, suffix: Optional[str]) -> Optional[str]:
     return suffix and osp.splitext(out)[0] + suffix
 
 
+def line_outputs(out: str, args) -> Tuple[Optional[str], ...]:
+    """A --pairs line's outputs: OUT, then its probability, polygons and
+    quicklook (None where not asked for)."""
+    return (out, derived(out, args.prob), derived(out, args.polygons),
+            derived(out, args.quicklook))
+
+
 def list_clashes(lines, args) -> Dict[int, str]:
     """Lines of the whole list (every rank finds the same) whose outputs
     are an earlier line's outputs or any other line's input: run, two
@@ -270,9 +277,7 @@ def list_clashes(lines, args) -> Dict[int, str]:
         for path in (img_a, img_b):
             inputs.setdefault(osp.realpath(path), set()).add(number)
     for number, (_, _, out) in pairs:
-        for path in (out, derived(out, args.prob),
-                     derived(out, args.polygons),
-                     derived(out, args.quicklook)):
+        for path in line_outputs(out, args):
             key = path and osp.realpath(path)
             if not key:
                 continue
@@ -315,9 +320,8 @@ def run_pairs(model, args) -> int:
             continue
         try:
             skipped += infer_scene(
-                model, args, img_a, img_b, out, derived(out, args.prob),
-                derived(out, args.polygons), derived(out, args.quicklook),
-                where) is None
+                model, args, img_a, img_b, *line_outputs(out, args),
+                where=where) is None
         except (ValueError, FileExistsError) as e:
             print(f'[error] {where}: {e}', file=sys.stderr)
             failed += 1
