@@ -1,20 +1,26 @@
 """Change regions of a change raster as polygons, block by block.
 
-Each block is polygonised on its own (``rasterio.features.shapes``, 4-
-connected as GDAL's default). A piece that does not reach an inner block
-border is a whole region and is written at once. Pieces that reach a
-border are merged with the pieces they share an edge with (not just a
-corner: diagonal pixels are not 4-connected) by a union per connected
-component. Merging goes one block row at a time, so only the regions still
-open at the current row's lower border are held: memory is bounded by a
-block row, not by the scene, and the result equals polygonising the whole
-raster at once. Geometry is built in pixel coordinates (integers, exact
-unions) and transformed to the scene's CRS on output.
+Each block's changed pixels are labelled by 4-connected piece (OpenCV)
+and the pieces polygonised (``rasterio.features.shapes``, 4-connected as
+GDAL's default). A piece that does not reach an inner block border is a
+whole region and is written at once. The others are joined where pixels
+of two pieces face each other across a border (an edge shared, not just
+a corner: diagonal pixels are not 4-connected), read off the labels on
+either side, and a region is made whole once no piece of it reaches the
+lower border of the block row last read (``block_union.py``). Only those
+open regions are held: memory is bounded by a block row and the regions
+crossing it, not by the scene, and the result equals polygonising the
+whole raster at once. Each region is unioned once, so time grows with the
+scene, not faster: merging the open regions again at every block row took
+126 s against 11 s for the whole raster at once on an 8192^2 map whose
+changes percolate across it. Geometry is built in pixel coordinates
+(integers, exact unions) and transformed to the scene's CRS on output.
 """
 import os
 import os.path as osp
 from typing import Iterator, List, Tuple
 
+import cv2
 import numpy as np
 import shapely
 from affine import Affine
@@ -22,6 +28,7 @@ from rasterio.features import shapes
 from rasterio.windows import Window
 from shapely.geometry import Polygon, shape
 
+from .block_union import OpenRegions
 from .grid import grid_of, open_raster
 from .ground_area import ground_area
 
@@ -43,32 +50,18 @@ def polygon_driver(path: str) -> str:
     return DRIVERS[ext]
 
 
-def _merge(pieces: List[Polygon]) -> List[Polygon]:
-    """Union the pieces that share an edge, per connected component."""
-    if len(pieces) < 2:
-        return pieces
-    tree = shapely.STRtree(pieces)
-    parent = list(range(len(pieces)))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    left, right = tree.query(pieces, predicate='intersects')
-    for i, j in zip(left.tolist(), right.tolist()):
-        if i < j and find(i) != find(j) and pieces[i].intersection(
-                pieces[j]).length > 0:
-            parent[find(i)] = find(j)
-    groups = {}
-    for i in range(len(pieces)):
-        groups.setdefault(find(i), []).append(pieces[i])
-    merged = []
-    for group in groups.values():
-        union = group[0] if len(group) == 1 else shapely.union_all(group)
-        merged.extend(getattr(union, 'geoms', [union]))
-    return merged
+def _pieces(mask: np.ndarray, c0: int,
+            r0: int) -> Tuple[np.ndarray, List[Polygon]]:
+    """The 4-connected pieces of a block's ``mask`` (h, w) bool: their
+    labels (h, w) int32, 0 outside, and their polygons by label (placed at
+    column ``c0``, row ``r0``; None for label 0)."""
+    count, labels = cv2.connectedComponents(
+        mask.view(np.uint8), connectivity=4, ltype=cv2.CV_32S)
+    pieces = [None] * count
+    for geom, label in shapes(labels, mask=mask, connectivity=4,
+                              transform=Affine.translation(c0, r0)):
+        pieces[int(label)] = shape(geom)
+    return labels, pieces
 
 
 def change_regions(src, value: int = 1,
@@ -85,32 +78,38 @@ def change_regions(src, value: int = 1,
         column, y = row), holes included.
     """
     height, width = src.height, src.width
-    still_open: List[Polygon] = []
+    regions = OpenRegions(block)
+    above = np.zeros(width, np.int64)  # piece ids on the last row read
     for r0 in range(0, height, block):
         r1 = min(r0 + block, height)
-        border = list(still_open)
+        top, bottom = np.zeros_like(above), np.zeros_like(above)
+        left_of = None  # piece ids on the last column of the block before
         for c0 in range(0, width, block):
             c1 = min(c0 + block, width)
             data = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0))
             mask = data == value
             if not mask.any():
+                left_of = None
                 continue
-            for geom, _ in shapes(mask.view(np.uint8), mask=mask,
-                                  transform=Affine.translation(c0, r0)):
-                piece = shape(geom)
-                x0, y0, x1, y1 = piece.bounds
-                if ((x0 == c0 > 0) or (y0 == r0 > 0) or (x1 == c1 < width)
-                        or (y1 == r1 < height)):
-                    border.append(piece)
-                else:
-                    yield piece
-        still_open = []
-        for region in _merge(border):
-            if region.bounds[3] == r1 < height:
-                still_open.append(region)  # may go on in the next row
-            else:
-                yield region
-    yield from still_open
+            labels, pieces = _pieces(mask, c0, r0)
+            # the lines of pixels on the block's inner borders
+            lines = [labels[0] if r0 else labels[:0, 0],
+                     labels[-1] if r1 < height else labels[:0, 0],
+                     labels[:, 0] if c0 else labels[:0, 0],
+                     labels[:, -1] if c1 < width else labels[:0, 0]]
+            ids = np.zeros(len(pieces), np.int64)
+            for label in np.unique(np.concatenate(lines)).tolist():
+                if label:
+                    ids[label] = regions.add(pieces[label])
+            for label in np.flatnonzero(ids[1:] == 0).tolist():
+                yield pieces[label + 1]  # a whole region
+            top[c0:c1], bottom[c0:c1] = ids[labels[0]], ids[labels[-1]]
+            if left_of is not None:
+                regions.join(left_of, ids[labels[:, 0]])
+            left_of = ids[labels[:, -1]]
+        regions.join(above, top)
+        above = bottom if r1 < height else np.zeros_like(bottom)
+        yield from regions.close(above)
 
 
 def write_polygons(change_path: str, out_path: str, min_area: float = 0.0,

@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 import rasterio
+import shapely
 from rasterio.features import shapes
 from shapely.geometry import shape
 
 from seg_plugins.geo.compare import score_change
-from seg_plugins.geo.polygons import write_polygons
+from seg_plugins.geo.polygons import change_regions, write_polygons
 from seg_plugins.geo.quicklook import write_quicklook
 from tests.geo.scene_fixture import scene_bands, write_tif
 
@@ -53,8 +54,41 @@ def test_blockwise_polygons_equal_whole_raster(tmp_path, ext):
         'change.tif', f'changes.{ext}']
 
 
+def smooth_map(h, w, share, seed):
+    """Changes as smooth random blobs over ``share`` of the map: at 0.55
+    one region percolates across it, with holes of every size."""
+    import cv2
+    coarse = np.random.default_rng(seed).random((h // 12 + 2, w // 12 + 2))
+    field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    return (field > np.quantile(field, 1 - share)).astype(np.uint8)
+
+
+@pytest.mark.parametrize('share,block', [(0.45, 50), (0.55, 50),
+                                         (0.55, 32), (0.7, 64)])
+def test_regions_equal_whole_raster_vertex_for_vertex(tmp_path, share,
+                                                      block):
+    """Each region equals its whole-raster polygon, ring for ring and
+    vertex for vertex: holes that reach block borders, holes that do not,
+    a region crossing every block, nothing added along the borders."""
+    change = smooth_map(300, 290, share, seed=int(share * 100) + block)
+    path = write_tif(tmp_path / 'change.tif', change[None], crs=None)
+    with rasterio.open(path) as src:
+        got = list(change_regions(src, 1, block))
+    want = [shape(g) for g, _ in shapes(change, mask=change == 1,
+                                        connectivity=4)]
+
+    def canonical(polygons):
+        return sorted(shapely.to_wkb(shapely.normalize(p)) for p in polygons)
+    assert len(got) == len(want)
+    assert canonical(got) == canonical(want)
+    biggest = max(want, key=lambda p: p.area)
+    x0, y0, x1, y1 = biggest.bounds
+    assert len(biggest.interiors) > 2
+    if share > 0.5:  # the case that merges most: one region across all
+        assert x1 - x0 > 4 * block and y1 - y0 > 4 * block
+
+
 def shape_area(wkb):
-    import shapely
     return shapely.from_wkb(wkb).area
 
 
