@@ -20,7 +20,9 @@ name and the others still run; the exit status is non-zero at the end.
 Over several processes: bash tools/dist_infer.sh list.txt N [args...].
 After a crash or a kill, rerun the same command with --resume: the pairs
 finished before are skipped, a scene that was stopped continues from its
-last saved progress (--checkpoint-seconds), the rest are done.
+last saved progress (--checkpoint-seconds), a pair stopped while making
+its polygons or quicklook gets them from its change map, the rest are
+done.
 """
 import argparse
 import inspect
@@ -204,16 +206,17 @@ def overwrite_or_skip(args, outputs: Sequence[Optional[str]],
 
 def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
                 quicklook=None, where=None) -> Optional[dict]:
-    """One scene pair through ``infer_change_scene``; its summary, or None
-    when skipped (``--resume``)."""
+    """One scene pair through ``infer_change_scene``; its summary, None
+    when skipped (``--resume``), {} when only its polygons or quicklook
+    were left to make (``finish``)."""
     from mmengine.utils import ProgressBar
-
-    from seg_plugins.geo.compare import score_change
-    from seg_plugins.geo.quicklook import write_quicklook
     outputs = (out, prob, polygons, quicklook)
     # An output that is an input is refused before --resume can take it
     # for a finished one.
     check_outputs(outputs, True, (img_a, img_b, args.label))
+    if (args.resume and all(osp.exists(p) for p in (out, prob) if p)
+            and not all(osp.exists(p) for p in outputs if p)):
+        return finish(args, out, polygons, quicklook, img_b, where)
     overwrite = overwrite_or_skip(args, outputs, where or out)
     if overwrite is None:
         return None
@@ -236,6 +239,32 @@ def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
         on_start=start)
     print()
     print(describe(summary))
+    finish_outputs(args, out, quicklook, img_b)
+    return summary
+
+
+def finish(args, out, polygons, quicklook, img_b, where) -> dict:
+    """``--resume`` where a run made the change map (and probabilities)
+    and was stopped while making its polygons or quicklook: those are made
+    from the change map, without running the scene again (at scene scale
+    that run is hours on a CPU). Returns {} (no inference summary)."""
+    missing = [p for p in (polygons, quicklook) if p and not osp.exists(p)]
+    print(f'[finish] {where or out}: {out} done before; making '
+          f'{", ".join(missing)} from it')
+    if polygons and not osp.exists(polygons):
+        from seg_plugins.geo.polygons import write_polygons
+        regions = write_polygons(out, polygons, args.min_area)
+        print(f'  {polygons}: {regions} regions')
+    finish_outputs(args, out, quicklook if quicklook in missing else None,
+                   img_b)
+    return {}
+
+
+def finish_outputs(args, out, quicklook, img_b) -> None:
+    """The quicklook, and the scores against ``--label``, of a change
+    map."""
+    from seg_plugins.geo.compare import score_change
+    from seg_plugins.geo.quicklook import write_quicklook
     if quicklook:
         write_quicklook(out, quicklook, image_path=img_b)
         print(f'  quicklook: {quicklook}')
@@ -244,7 +273,6 @@ def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
         print(f'  vs {args.label}: F1 {s["f1"]:.2f} precision '
               f'{s["precision"]:.2f} recall {s["recall"]:.2f} IoU '
               f'{s["iou"]:.2f} (tp {s["tp"]} fp {s["fp"]} fn {s["fn"]})')
-    return summary
 
 
 def read_pairs(path: str) -> List[Tuple[int, List[str]]]:

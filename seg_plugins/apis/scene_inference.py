@@ -131,10 +131,18 @@ def _worker(target, stop: threading.Event, out_q: Optional[queue.Queue],
 def _commit(writers: Sequence[COGWriter]) -> None:
     """Publish every output, one after the other (each COG copy takes
     every core): GDAL writing two datasets in two threads shares its block
-    cache between them (``geo/cog.py``). The change map last: publishing
-    it removes the progress record, which a kill before then keeps."""
+    cache between them (``geo/cog.py``). Every raw file and the progress
+    record stay until all the COGs are written and under their names: a
+    run killed before then resumes from its record, whichever output it
+    had published (before, one published output had lost its raw files and
+    the run started over). The change map is cleaned last: that removes
+    the record."""
     for writer in reversed(writers):
-        writer.commit()
+        writer.publish()
+    for writer in reversed(writers):
+        writer.replace()
+    for writer in reversed(writers):
+        writer.clean()
 
 
 class _TimedPool(ThreadPoolExecutor):

@@ -225,11 +225,20 @@ class COGWriter:
         return path
 
     def commit(self) -> str:
-        """Convert to a COG with overviews and move it to its final name.
+        """Convert to a COG with overviews and move it to its final name
+        (:meth:`publish`, :meth:`replace`, :meth:`clean`).
 
         Returns:
             str: the final path.
         """
+        self.publish()
+        self.replace()
+        self.clean()
+        return self.path
+
+    def publish(self) -> None:
+        """Write the COG, with its overviews, under the partial name; the
+        raw files stay, so that a run killed meanwhile can resume."""
         self._close()
         header = self._header()
         count = len(overview_sizes(self.grid.height, self.grid.width,
@@ -247,11 +256,21 @@ class COGWriter:
             level=DEFLATE_LEVEL, num_threads='all_cpus',
             blocksize=COG_BLOCK, overviews='force_use_existing',
             bigtiff='if_safer')
+
+    def replace(self) -> str:
+        """Move the published COG to its final name (atomic on one file
+        system); returns that name."""
         os.replace(self.partial, self.path)
-        self._remove_partials()
         return self.path
 
+    def clean(self) -> None:
+        """Remove the raw files and whatever else was written beside the
+        final name."""
+        self._remove_partials()
+
     def _close(self) -> None:
+        if not self._fds:
+            return
         self._flush()
         for fd in self._fds:
             os.close(fd)
@@ -260,8 +279,7 @@ class COGWriter:
     def abort(self, keep: bool = False) -> None:
         """Remove what was written, or with ``keep`` leave it to resume;
         the final name is untouched."""
-        if self._fds:
-            self._close()
+        self._close()
         if not keep:
             self._remove_partials()
 

@@ -20,6 +20,14 @@ config, ckpt, a, b, out, prob, opts = sys.argv[1:]
 opts = json.loads(opts)
 pause = opts.pop('pause', 0)
 model = init_change_model(config, ckpt)
+if opts.pop('stop_after_replace', False):  # hold still to be killed there
+    from seg_plugins.geo.cog import COGWriter
+    replace = COGWriter.replace
+
+    def replace_and_wait(self):
+        print('replaced', replace(self), flush=True)
+        time.sleep(60)
+    COGWriter.replace = replace_and_wait
 
 def slow(n):  # a long run, made long on purpose
     print('tiles', n, flush=True)
@@ -99,6 +107,31 @@ def test_killed_run_resumes_to_the_same_result(scene, tmp_path):
                 'changed_pixels'):
         assert got[key] == ref[key], key  # the whole scene's counts
     assert got['changed_area_m2'] == pytest.approx(ref['changed_area_m2'])
+    for mine, theirs in ((out, tmp_path / 'ref.tif'),
+                         (prob, tmp_path / 'ref_p.tif')):
+        for a, b in zip(read(mine), read(theirs)):
+            np.testing.assert_array_equal(a, b)
+    assert sorted(p.name for p in out.parent.iterdir()) == ['change.tif',
+                                                            'p.tif']
+
+
+def test_killed_between_the_outputs_resumes(scene, tmp_path):
+    """Killed once the probability COG is under its name and before the
+    change map is: the raw files and the record are all still there, so
+    the run resumes instead of starting over, and ends as a run never
+    stopped."""
+    ref = run(scene, tmp_path / 'ref.tif', tmp_path / 'ref_p.tif')
+    out, prob = tmp_path / 'out' / 'change.tif', tmp_path / 'out' / 'p.tif'
+    assert kill_when(scene + [out, prob, json.dumps(dict(
+        checkpoint_seconds=0, stop_after_replace=True))],
+        lambda line: line.startswith('replaced')) == -9
+    assert prob.exists() and not out.exists()
+    record = json.loads((out.parent / 'change.tif.partial.json').read_text())
+    assert record['done'] > 0
+    got = run(scene, out, prob, resume=True, overwrite=True,
+              checkpoint_seconds=0)
+    assert got['tiles_resumed'] == record['done']
+    assert got['changed_pixels'] == ref['changed_pixels']
     for mine, theirs in ((out, tmp_path / 'ref.tif'),
                          (prob, tmp_path / 'ref_p.tif')):
         for a, b in zip(read(mine), read(theirs)):

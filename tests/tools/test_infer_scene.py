@@ -5,6 +5,7 @@ import re
 import sys
 
 import numpy as np
+import pyogrio
 import pytest
 import rasterio
 from PIL import Image
@@ -188,14 +189,26 @@ def test_pairs_killed_then_rerun_with_resume(setup, tmp_path):
         assert src.shape == (640, 640)
     assert not list(tmp_path.glob('*.partial*'))  # the killed run's, gone
 
-    # A run stopped between a pair's outputs: the missing one is made and
-    # the others replaced; finished pairs are skipped.
-    (tmp_path / 'out2.gpkg').unlink()
+    # A run stopped while making a pair's polygons and quicklook: they are
+    # made from its change map, which is not made again.
+    change = os.stat(tmp_path / 'out2.tif')
+    regions = pyogrio.read_info(tmp_path / 'out2.gpkg')['features']
+    for suffix in ('gpkg', 'png'):
+        (tmp_path / f'out2.{suffix}').unlink()
     log = run_tool(*cmd, '--resume')
-    assert re.search(rf'\[redo\] {re.escape(str(lst))}:3: \S*out2.gpkg '
-                     'missing', log)
+    assert re.search(rf'\[finish\] {re.escape(str(lst))}:3: \S*out2.tif '
+                     r'done before; making \S*out2.gpkg, \S*out2.png', log)
+    assert f'out2.gpkg: {regions} regions' in log
     assert '3 of 3 pairs done (2 done before)' in log
-    assert (tmp_path / 'out2.gpkg').exists()
+    assert pyogrio.read_info(tmp_path / 'out2.gpkg')['features'] == regions
+    assert (tmp_path / 'out2.png').exists()
+    assert os.stat(tmp_path / 'out2.tif').st_mtime_ns == change.st_mtime_ns
+    # With the change map gone, the pair is made again, all of it.
+    (tmp_path / 'out2.tif').unlink()
+    log = run_tool(*cmd, '--resume')
+    assert re.search(rf'\[redo\] {re.escape(str(lst))}:3: \S*out2.tif '
+                     'missing', log)
+    assert os.stat(tmp_path / 'out2.gpkg').st_mtime_ns > change.st_mtime_ns
     log = run_tool(*cmd, '--resume', '--overwrite', expect_fail=True)
     assert 'exclude each other' in log
 
