@@ -79,6 +79,17 @@ def read(path):
         return src.read(1), src.read_masks(1)
 
 
+def same_as_reference(out, prob, ref_dir):
+    """Both outputs equal the reference run's (ref.tif, ref_p.tif), and
+    nothing else is left beside them."""
+    for mine, theirs in ((out, ref_dir / 'ref.tif'),
+                         (prob, ref_dir / 'ref_p.tif')):
+        for a, b in zip(read(mine), read(theirs)):
+            np.testing.assert_array_equal(a, b)
+    assert sorted(p.name for p in out.parent.iterdir()) == [out.name,
+                                                            prob.name]
+
+
 def test_sigkill_during_writing_leaves_no_output(scene, tmp_path):
     out, prob = tmp_path / 'out' / 'change.tif', tmp_path / 'out' / 'p.tif'
     kill_after(scene, out, prob, 4)
@@ -107,12 +118,7 @@ def test_killed_run_resumes_to_the_same_result(scene, tmp_path):
                 'changed_pixels'):
         assert got[key] == ref[key], key  # the whole scene's counts
     assert got['changed_area_m2'] == pytest.approx(ref['changed_area_m2'])
-    for mine, theirs in ((out, tmp_path / 'ref.tif'),
-                         (prob, tmp_path / 'ref_p.tif')):
-        for a, b in zip(read(mine), read(theirs)):
-            np.testing.assert_array_equal(a, b)
-    assert sorted(p.name for p in out.parent.iterdir()) == ['change.tif',
-                                                            'p.tif']
+    same_as_reference(out, prob, tmp_path)
 
 
 def test_killed_between_the_outputs_resumes(scene, tmp_path):
@@ -132,12 +138,7 @@ def test_killed_between_the_outputs_resumes(scene, tmp_path):
               checkpoint_seconds=0)
     assert got['tiles_resumed'] == record['done']
     assert got['changed_pixels'] == ref['changed_pixels']
-    for mine, theirs in ((out, tmp_path / 'ref.tif'),
-                         (prob, tmp_path / 'ref_p.tif')):
-        for a, b in zip(read(mine), read(theirs)):
-            np.testing.assert_array_equal(a, b)
-    assert sorted(p.name for p in out.parent.iterdir()) == ['change.tif',
-                                                            'p.tif']
+    same_as_reference(out, prob, tmp_path)
 
 
 def test_resume_with_other_settings_starts_over(scene, tmp_path):
