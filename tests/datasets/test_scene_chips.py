@@ -3,6 +3,7 @@ path of LoadImagePairFromFile / LoadChangeLabel."""
 import importlib.util
 import json
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from seg_plugins.utils.synthetic_scene import (
     cell_index,
     write_scene_pair,
 )
-from tests.conftest import REPO
+from tests.conftest import REPO, kill_when
 
 spec = importlib.util.spec_from_file_location(
     'scenes2chips', REPO / 'tools/dataset_converters/scenes2chips.py')
@@ -297,6 +298,24 @@ def test_polygon_labels_equal_the_raster_label(scene4, tmp_path, capsys):
         for name, chip in runs['raster'].items():
             np.testing.assert_array_equal(runs[key][name], chip, err_msg=key)
     assert any((chip == 1).any() for chip in runs['raster'].values())
+
+
+def test_a_killed_run_is_cleaned_up_by_the_next(scene4, tmp_path, capsys):
+    """SIGKILL while chipping leaves only the staging folder; the same
+    command then starts over and writes every chip."""
+    out = tmp_path / 'chips'
+    argv = ['--scene', scene4['a'], scene4['b'], scene4['label'], '--out',
+            out, '--size', 32, '--max-nodata', 1]
+    assert kill_when([sys.executable,
+                      'tools/dataset_converters/scenes2chips.py', *argv],
+                     lambda line: 'chips of 32^2' in line) == -9
+    assert [p.name for p in out.iterdir()] == ['.staging']
+    printed = chips(capsys, *argv)
+    assert f'removing {out}/.staging, left by a run that was stopped' in \
+        printed
+    starts = len(expected_kept(scene4['label'], 32, 1)[1])
+    assert f'wrote {starts} chips' in printed
+    assert not (out / '.staging').exists()
 
 
 def test_grids_that_differ_name_both_files(scene4, tmp_path, capsys):

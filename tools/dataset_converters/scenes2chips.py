@@ -376,15 +376,21 @@ def assign_splits(names: List[str], val_fraction: float,
 
 def main(argv=None):
     args = parse_args(argv)
+    staging = osp.join(args.out, '.staging')
+    if osp.isdir(args.out) and os.listdir(args.out) == ['.staging']:
+        # Only a stopped run's chips, never moved into place: start over.
+        print(f'removing {staging}, left by a run that was stopped')
+        shutil.rmtree(staging)
     if osp.isdir(args.out) and os.listdir(args.out):
-        raise SystemExit(f'error: {args.out} is not empty; scenes2chips '
-                         'writes into a new (or empty) folder')
+        why = (' (a run stopped while moving its chips into place: remove '
+               'it and run again)' if osp.isdir(staging) else '')
+        raise SystemExit(f'error: {args.out} is not empty{why}; '
+                         'scenes2chips writes into a new (or empty) folder')
     stems = [osp.splitext(osp.basename(s[0]))[0] for s in args.scene]
     dup = sorted({s for s in stems if stems.count(s) > 1})
     if dup:
         raise SystemExit(f'error: scenes whose A files share a name ({dup}): '
                          'chips are named after A, rename one')
-    staging = osp.join(args.out, '.staging')
     writer = ChipWriter(staging, args.format)
     stats, sums = Counter(), {}
     fixed, shuffled = {}, []
