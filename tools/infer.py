@@ -350,8 +350,8 @@ def run_pairs(model, args) -> int:
             skipped += infer_scene(
                 model, args, img_a, img_b, *line_outputs(out, args),
                 where=where) is None
-        except (ValueError, FileExistsError) as e:
-            print(f'[error] {where}: {e}', file=sys.stderr)
+        except (ValueError, OSError) as e:  # OSError: writing, e.g.
+            print(f'[error] {where}: {e}', file=sys.stderr)  # disk full
             failed += 1
     before = f' ({skipped} done before)' if skipped else ''
     print(f'rank {rank}/{world}: {len(lines) - failed} of {len(lines)} '
@@ -380,7 +380,7 @@ def main(argv=None):
         else:
             infer_scene(model, args, args.img_a, args.img_b, args.out,
                         args.prob, args.polygons, args.quicklook)
-    except (ValueError, FileExistsError) as e:
+    except (ValueError, OSError) as e:
         sys.exit(f'error: {e}')
 
 

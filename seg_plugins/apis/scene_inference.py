@@ -473,10 +473,17 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
     """The read -> infer -> write pipeline from tile ``done`` on; outputs
     committed on success, on failure removed or, once progress is saved,
     kept to resume."""
-    writers = [COGWriter(out, pair.grid, nodata=NODATA, resume=done > 0)]
-    if prob_out:
-        writers.append(COGWriter(prob_out, pair.grid, masked=True,
-                                 resampling='average', resume=done > 0))
+    writers = []
+    try:
+        writers.append(COGWriter(out, pair.grid, nodata=NODATA,
+                                 resume=done > 0))
+        if prob_out:
+            writers.append(COGWriter(prob_out, pair.grid, masked=True,
+                                     resampling='average', resume=done > 0))
+    except BaseException:  # e.g. a folder that cannot be written
+        for w in writers:
+            w.abort(keep=osp.exists(record.path))
+        raise
     stop, errors = threading.Event(), []
     read_q = queue.Queue(maxsize=2 * batch_size)  # this batch and the next
     write_q = queue.Queue(maxsize=2 * batch_size)

@@ -55,14 +55,21 @@ def check_outputs(paths: Iterable[Optional[str]], overwrite: bool,
                   inputs: Iterable[Optional[str]] = ()) -> None:
     """Refuse existing outputs unless ``overwrite``, and always an output
     that is one of the ``inputs`` or another output (``--out A.tif
-    --overwrite`` replaced date A with the change map); before any work is
-    done, so a refused run changes nothing.
+    --overwrite`` replaced date A with the change map), or whose folder
+    cannot be made (a file is in the way); before any work is done, so a
+    refused run changes nothing.
 
     Raises:
-        ValueError: naming an output that is an input or given twice.
+        ValueError: naming an output that is an input or given twice, or
+            the file in the way of its folder.
         FileExistsError: naming the first existing path.
     """
     paths = [str(p) for p in paths if p]
+    for path in paths:
+        folder = _first_existing(osp.dirname(osp.abspath(path)))
+        if not osp.isdir(folder):
+            raise ValueError(f'output {path}: {folder} is a file, not a '
+                             'folder')
     for i, path in enumerate(paths):
         for other in [str(p) for p in inputs if p]:
             if same_file(path, other):
@@ -77,6 +84,13 @@ def check_outputs(paths: Iterable[Optional[str]], overwrite: bool,
             raise FileExistsError(
                 f'{path} exists: pass overwrite=True (--overwrite) to '
                 'replace it')
+
+
+def _first_existing(folder: str) -> str:
+    """``folder`` or its nearest ancestor that exists."""
+    while not osp.exists(folder) and osp.dirname(folder) != folder:
+        folder = osp.dirname(folder)
+    return folder
 
 
 def _remove(path: str) -> None:

@@ -295,6 +295,23 @@ def test_an_output_that_is_an_input_is_refused(tiny, scene, tmp_path):
     assert list(tmp_path.iterdir()) == [link]
 
 
+def test_an_output_that_cannot_be_written_leaves_nothing(tiny, scene,
+                                                         tmp_path):
+    """A file where an output's folder should be is refused before any
+    work; an output that fails to open (a folder in the way of its raw
+    file, as a full disk or a read-only folder) takes the other output's
+    raw files with it."""
+    _, paths, _, _ = scene
+    with pytest.raises(ValueError, match=r'a\.tif is a file, not a folder'):
+        run(tiny[0], paths['a'], paths['b'], tmp_path / 'c.tif',
+            prob_out=paths['a'] / 'p.tif')
+    (tmp_path / 'p.tif.partial.u8').mkdir()
+    with pytest.raises(OSError, match=r'p\.tif\.partial\.u8'):
+        run(tiny[0], paths['a'], paths['b'], tmp_path / 'c.tif',
+            prob_out=tmp_path / 'p.tif')
+    assert [p.name for p in tmp_path.iterdir()] == ['p.tif.partial.u8']
+
+
 @pytest.mark.parametrize('dtype', [np.uint8, np.uint16, np.float64])
 def test_predict_tiles_takes_the_dates_apart_or_concatenated(tiny, dtype):
     """The dates' arrays (as the scene reader hands them over) give the

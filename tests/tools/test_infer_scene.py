@@ -118,6 +118,11 @@ def test_pairs_list_reports_a_missing_file_and_does_the_rest(setup,
     # (by two ranks at once), or over another pair's input.
     lines.append(f'{pairs[1][0]} {pairs[0][1]} {tmp_path}/out0.tif')
     lines.append(f'{pairs[0][0]} {pairs[1][1]} {pairs[2][0]}')
+    # Outputs that cannot be written: a file where the folder should be,
+    # a folder where the raw file goes (an OSError, as a full disk).
+    lines.append(f'{pairs[0][0]} {pairs[0][1]} {pairs[0][0]}/out.tif')
+    (tmp_path / 'out7.tif.partial.u8').mkdir()
+    lines.append(f'{pairs[1][0]} {pairs[1][1]} {tmp_path}/out7.tif')
     lst.write_text('# A B OUT\n' + '\n'.join(lines) + '\n')
     before = open(pairs[2][0], 'rb').read()
     log = run_tool('tools/infer.py', '--pairs', lst, *model, '--polygons',
@@ -127,7 +132,12 @@ def test_pairs_list_reports_a_missing_file_and_does_the_rest(setup,
                      'line 2', log)
     assert re.search(r'pairs.txt:6: output \S*a2.tif is an input on line '
                      '3', log)
-    assert '3 pair(s) failed' in log
+    assert re.search(rf'pairs.txt:7: output \S*a0.tif/out.tif: '
+                     rf'{re.escape(str(pairs[0][0]))} is a file, not a '
+                     'folder', log)
+    assert re.search(r'pairs.txt:8: .*out7.tif.partial.u8', log)
+    assert 'Traceback' not in log
+    assert '5 pair(s) failed' in log
     assert len(re.findall(r'out0\.tif: \d+ of', log)) == 1
     assert open(pairs[2][0], 'rb').read() == before
     for i in range(2):
