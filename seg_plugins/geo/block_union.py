@@ -56,7 +56,7 @@ def _reaches_line(ring, block: int) -> bool:
     return any(v % block == 0 for v in ring.bounds)
 
 
-def union_pieces(pieces: List[Polygon], block: int) -> Polygon:
+def union_pieces(pieces: List[Polygon], block: int) -> List[Polygon]:
     """The union of one region's pieces.
 
     Args:
@@ -65,7 +65,8 @@ def union_pieces(pieces: List[Polygon], block: int) -> Polygon:
         block (int): The grid's block side.
 
     Returns:
-        Polygon: the region.
+        list[Polygon]: the region, one polygon (more only from pieces
+        that are not one region).
     """
     held, kept = [], []
     for piece in pieces:
@@ -76,12 +77,15 @@ def union_pieces(pieces: List[Polygon], block: int) -> Polygon:
             _unit_steps(np.asarray(piece.exterior.coords), block),
             [_unit_steps(np.asarray(h.coords), block) for h in holes]))
     union = shapely.coverage_union_all(held)
-    if union.geom_type != 'Polygon':  # 4-connected pieces make one
-        raise RuntimeError(f'the {len(pieces)} pieces of a region at '
-                           f'{union.bounds} made a {union.geom_type}')
-    return _polygon(_corners(np.asarray(union.exterior.coords)),
-                    [_corners(np.asarray(h.coords))
-                     for h in union.interiors] + kept)
+    if union.geom_type != 'Polygon':
+        # Pieces of one 4-connected region make one polygon; should they
+        # not, the overlay union (slow, but it takes anything) decides,
+        # rather than the run failing at its very end.
+        union = shapely.union_all(pieces)
+        return list(getattr(union, 'geoms', [union]))
+    return [_polygon(_corners(np.asarray(union.exterior.coords)),
+                     [_corners(np.asarray(h.coords))
+                      for h in union.interiors] + kept)]
 
 
 class OpenRegions:
@@ -142,4 +146,5 @@ class OpenRegions:
             if len(members) == 1:
                 yield members[0][1]
             else:
-                yield union_pieces([p for _, p in members], self.block)
+                yield from union_pieces([p for _, p in members],
+                                        self.block)

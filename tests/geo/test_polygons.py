@@ -210,3 +210,15 @@ def test_quicklook_average_equals_block_means(tmp_path, out_shape,
             block = data[:, rows[i]:rows[i + 1], cols[j]:cols[j + 1]]
             np.testing.assert_allclose(got[:, i, j],
                                        block.reshape(3, -1).mean(axis=1))
+
+
+def test_pieces_that_are_not_one_region_are_not_lost():
+    """Pieces that touch only at a corner make no single polygon: the
+    overlay union takes them, and both parts come out (one of two pieces
+    sharing an edge on the block line x = 32)."""
+    from shapely.geometry import box
+
+    from seg_plugins.geo.block_union import union_pieces
+    pieces = [box(30, 30, 32, 32), box(32, 32, 34, 34), box(32, 30, 33, 31)]
+    got = union_pieces(pieces, block=32)
+    assert sorted(p.area for p in got) == [4.0, 5.0]
