@@ -64,7 +64,7 @@ def change_raster(path: str, size: int, share: float, seed: int = 0):
             part = coarse[c0:c0 + strip // 16 + 2]
             field = cv2.resize(part, (size + 32, part.shape[0] * 16),
                                interpolation=cv2.INTER_CUBIC)
-            rows = field[r0 - c0 * 16:r0 - c0 * 16 + strip, :size]
+            rows = field[:min(strip, size - r0), :size]  # r0 = c0 * 16
             dst.write((rows > threshold).astype(np.uint8)[None],
                       window=Window(0, r0, size, rows.shape[0]))
 
