@@ -14,7 +14,6 @@ sizes (ratios printed against their mean over the sizes).
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -22,15 +21,11 @@ import time
 import numpy as np
 
 
-def rss_mb() -> float:
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
-
-
 def measure(args) -> dict:
     import torch
 
     from seg_plugins.apis import infer_change, init_change_model
+    from seg_plugins.utils.rss import peak_rss_mb, rss_mb
     torch.set_num_threads(args.threads)
     model = init_change_model(args.config, args.checkpoint, args.device)
     base = rss_mb()
@@ -47,7 +42,7 @@ def measure(args) -> dict:
         infer_change(model, img_a, img_b, args.tile, args.overlap,
                      args.batch_size)
         seconds = min(seconds, time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     arrays = (2 * img_a.nbytes + 2 * size * size) / 2**20  # in + out uint8
     return dict(size=size, seconds=seconds,
                 s_per_mp=seconds / (size * size / 1e6),

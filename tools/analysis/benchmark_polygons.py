@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import resource
 import subprocess
 import sys
 import time
@@ -34,11 +33,6 @@ import time
 import numpy as np
 
 SHARES = (0.45, 0.55)
-
-
-def rss_mb() -> float:
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
 
 
 def change_raster(path: str, size: int, share: float, seed: int = 0):
@@ -75,6 +69,7 @@ def child(mode: str, path: str) -> dict:
     from shapely.geometry import shape
 
     from seg_plugins.geo.polygons import change_regions
+    from seg_plugins.utils.rss import peak_rss_mb, rss_mb
     base = rss_mb()
     start = time.perf_counter()
     with rasterio.open(path) as src:
@@ -85,7 +80,7 @@ def child(mode: str, path: str) -> dict:
             regions = sum(1 for g, _ in shapes(band, mask=band == 1)
                           if shape(g))
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     return dict(seconds=seconds, regions=regions, peak_mb=peak - base)
 
 

@@ -50,7 +50,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import resource
 import statistics
 import subprocess
 import sys
@@ -63,15 +62,6 @@ KINDS = dict(rgb8=dict(bands=3, dtype='uint8',
                        config='configs/changedet_unet.py'),
              nir16=dict(bands=4, dtype='uint16',
                         config='configs/changedet_unet_4band_uint16.py'))
-
-
-def rss_mb() -> float:
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def load_model(args):
@@ -89,6 +79,7 @@ def child(args) -> dict:
     from seg_plugins.apis import infer_change, infer_change_scene
     from seg_plugins.apis.change_inference import predict_tiles
     from seg_plugins.utils.malloc import keep_freed_memory
+    from seg_plugins.utils.rss import peak_rss_mb, rss_mb
     if args.reuse_memory:  # as tools/infer.py by default; a no-op in the
         keep_freed_memory()  # live-memory runs (their env var wins)
     model = load_model(args)
@@ -124,7 +115,7 @@ def child(args) -> dict:
         side = (s['read_cpu_seconds'] + s['write_cpu_seconds'] +
                 s['commit_seconds'])
         return dict(seconds=seconds, tiles=s['tiles_run'],
-                    skipped=s['tiles_skipped'], peak_mb=peak_mb() - base,
+                    skipped=s['tiles_skipped'], peak_mb=peak_rss_mb() - base,
                     side=side / seconds, turns=s['took_turns'])
     if args.mode == 'bare':
         tiles = [rng.integers(1, 200, warm.shape, dtype=kind['dtype'])
@@ -134,7 +125,7 @@ def child(args) -> dict:
             predict_tiles(model, tiles[:min(args.batch_size,
                                             args.tiles - i)])
         return dict(seconds=time.perf_counter() - start,
-                    peak_mb=peak_mb() - base)
+                    peak_mb=peak_rss_mb() - base)
     import rasterio
 
     from seg_plugins.geo import to_loader_order
