@@ -239,7 +239,7 @@ def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
         on_start=start)
     print()
     print(describe(summary))
-    finish_outputs(args, out, quicklook, img_b)
+    quicklook_and_scores(args, out, quicklook, img_b)
     return summary
 
 
@@ -251,16 +251,16 @@ def finish(args, out, polygons, quicklook, img_b, where) -> dict:
     missing = [p for p in (polygons, quicklook) if p and not osp.exists(p)]
     print(f'[finish] {where or out}: {out} done before; making '
           f'{", ".join(missing)} from it')
-    if polygons and not osp.exists(polygons):
+    if polygons in missing:
         from seg_plugins.geo.polygons import write_polygons
         regions = write_polygons(out, polygons, args.min_area)
         print(f'  {polygons}: {regions} regions')
-    finish_outputs(args, out, quicklook if quicklook in missing else None,
-                   img_b)
+    quicklook_and_scores(args, out,
+                         quicklook if quicklook in missing else None, img_b)
     return {}
 
 
-def finish_outputs(args, out, quicklook, img_b) -> None:
+def quicklook_and_scores(args, out, quicklook, img_b) -> None:
     """The quicklook, and the scores against ``--label``, of a change
     map."""
     from seg_plugins.geo.compare import score_change

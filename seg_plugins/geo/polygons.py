@@ -94,10 +94,11 @@ def change_regions(src, value: int = 1,
                 continue
             labels, pieces = _pieces(mask, c0, r0)
             # the lines of pixels on the block's inner borders
-            lines = [labels[0] if r0 else labels[:0, 0],
-                     labels[-1] if r1 < height else labels[:0, 0],
-                     labels[:, 0] if c0 else labels[:0, 0],
-                     labels[:, -1] if c1 < width else labels[:0, 0]]
+            none = labels[:0, 0]
+            lines = [labels[0] if r0 else none,
+                     labels[-1] if r1 < height else none,
+                     labels[:, 0] if c0 else none,
+                     labels[:, -1] if c1 < width else none]
             ids = np.zeros(len(pieces), np.int64)
             for label in np.unique(np.concatenate(lines)).tolist():
                 if label:
