@@ -300,11 +300,14 @@ def test_polygon_labels_equal_the_raster_label(scene4, tmp_path, capsys):
     assert any((chip == 1).any() for chip in runs['raster'].values())
 
 
-def test_a_killed_run_is_cleaned_up_by_the_next(scene4, tmp_path, capsys):
+def test_a_killed_run_is_cleaned_up_by_the_next(tmp_path, capsys):
     """SIGKILL while chipping leaves only the staging folder; the same
-    command then starts over and writes every chip."""
+    command then starts over and writes every chip. The scene makes 1,024
+    chips, seconds of work: the run cannot end before the kill lands."""
+    scene = write_scene_pair(str(tmp_path / 'scene'), (1024, 1024),
+                             bands=4, dtype='uint16', seed=4)
     out = tmp_path / 'chips'
-    argv = ['--scene', scene4['a'], scene4['b'], scene4['label'], '--out',
+    argv = ['--scene', scene['a'], scene['b'], scene['label'], '--out',
             out, '--size', 32, '--max-nodata', 1]
     assert kill_when([sys.executable,
                       'tools/dataset_converters/scenes2chips.py', *argv],
@@ -313,8 +316,8 @@ def test_a_killed_run_is_cleaned_up_by_the_next(scene4, tmp_path, capsys):
     printed = chips(capsys, *argv)
     assert f'removing {out}/.staging, left by a run that was stopped' in \
         printed
-    starts = len(expected_kept(scene4['label'], 32, 1)[1])
-    assert f'wrote {starts} chips' in printed
+    starts = len(expected_kept(scene['label'], 32, 1)[1])
+    assert starts == 1024 and f'wrote {starts} chips' in printed
     assert not (out / '.staging').exists()
 
 
