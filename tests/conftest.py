@@ -1,8 +1,10 @@
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Tuple
 
 import pytest
 
@@ -48,20 +50,36 @@ def kill_when(cmd, ready, timeout=120) -> int:
     Returns:
         int: its exit status (-9 once killed).
     """
+    return signal_when(cmd, ready, signal.SIGKILL, timeout)[0]
+
+
+def signal_when(cmd, ready, sig, timeout=120) -> Tuple[int, str]:
+    """Run ``cmd`` from the repository root, send it ``sig`` at the first
+    line of its output (``\\r`` ends a line too: progress bars) for which
+    ``ready(line)`` is true, and wait for it to end; fail the test if it
+    ends before.
+
+    Returns:
+        tuple: its exit status, and its output (stdout and stderr).
+    """
     proc = subprocess.Popen(
         [str(c) for c in cmd], cwd=REPO, text=True, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED='1'))
+    lines = []
     try:
         deadline = time.monotonic() + timeout
         for line in proc.stdout:
+            lines.append(line)
             if ready(line):
                 break
             if time.monotonic() > deadline:
-                pytest.fail(f'{cmd}: no line to kill at in {timeout} s')
+                pytest.fail(f'{cmd}: no line to signal at in {timeout} s')
         else:
-            pytest.fail(f'{cmd} ended before it could be killed')
-        proc.kill()
-        return proc.wait(timeout=30)
+            pytest.fail(f'{cmd} ended before it could be signalled:\n' +
+                        ''.join(lines)[-3000:])
+        proc.send_signal(sig)
+        lines.append(proc.stdout.read())
+        return proc.wait(timeout=60), ''.join(lines)
     finally:
         if proc.poll() is None:
             proc.kill()

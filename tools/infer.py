@@ -22,7 +22,10 @@ After a crash or a kill, rerun the same command with --resume: the pairs
 finished before are skipped, a scene that was stopped continues from its
 last saved progress (--checkpoint-seconds), a pair stopped while making
 its polygons or quicklook gets them from its change map, the rest are
-done.
+done. SIGTERM (a cluster's time limit) or Ctrl-C stops a scene run
+gracefully: the tiles the model has finished are written, the progress is
+saved and the exit code is 75, as training's; a second signal ends it at
+once.
 """
 import argparse
 import inspect
@@ -36,10 +39,12 @@ import mmcv
 import numpy as np
 
 from seg_plugins.apis import (
+    SceneStopped,
     infer_change,
     infer_change_scene,
     init_change_model,
 )
+from seg_plugins.engine.preemption import Preempted, StopSignal
 from seg_plugins.geo import parse_bands
 from seg_plugins.geo.cog import check_outputs
 from seg_plugins.utils.image_io import read_image
@@ -205,10 +210,12 @@ def overwrite_or_skip(args, outputs: Sequence[Optional[str]],
 
 
 def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
-                quicklook=None, where=None) -> Optional[dict]:
+                quicklook=None, where=None,
+                stop: Optional[StopSignal] = None) -> Optional[dict]:
     """One scene pair through ``infer_change_scene``; its summary, None
     when skipped (``--resume``), {} when only its polygons or quicklook
-    were left to make (``finish``)."""
+    were left to make (``finish``). Stopped gracefully once ``stop`` has
+    caught a signal (``SceneStopped``, exit code 75)."""
     from mmengine.utils import ProgressBar
     outputs = (out, prob, polygons, quicklook)
     # An output that is an input is refused before --resume can take it
@@ -230,13 +237,22 @@ def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
                   'before, going on')
         bar = ProgressBar(tiles - done)
 
-    summary = infer_change_scene(
-        model, img_a, img_b, out, prob_out=prob, tile=args.tile,
-        overlap=args.overlap, batch_size=args.batch_size, bands=args.bands,
-        align=args.align, overwrite=overwrite, polygons=polygons,
-        min_area=args.min_area, progress=lambda n: bar.update(n),
-        resume=args.resume, checkpoint_seconds=args.checkpoint_seconds,
-        on_start=start)
+    try:
+        summary = infer_change_scene(
+            model, img_a, img_b, out, prob_out=prob, tile=args.tile,
+            overlap=args.overlap, batch_size=args.batch_size,
+            bands=args.bands, align=args.align, overwrite=overwrite,
+            polygons=polygons, min_area=args.min_area,
+            progress=lambda n: bar.update(n), resume=args.resume,
+            checkpoint_seconds=args.checkpoint_seconds, on_start=start,
+            should_stop=stop and (lambda: stop.received is not None))
+    except SceneStopped as e:
+        saved = (f'{e.done} of {e.tiles} tiles saved in {e.out}.partial*'
+                 if e.done else 'no tile finished, nothing saved')
+        print(f'\n[stopped] {where or out}: {stop.received}; {saved}; '
+              'rerun the same command with --resume to go on (exit code '
+              f'{e.code})', file=sys.stderr)
+        raise
     print()
     print(describe(summary))
     quicklook_and_scores(args, out, quicklook, img_b)
@@ -321,8 +337,10 @@ def list_clashes(lines, args) -> Dict[int, str]:
     return clashes
 
 
-def run_pairs(model, args) -> int:
-    """Every pair of this rank's share; returns the number that failed."""
+def run_pairs(model, args, stop: Optional[StopSignal] = None) -> int:
+    """Every pair of this rank's share; returns the number that failed.
+    Once ``stop`` has caught a signal, no further pair is started
+    (``Preempted``, exit code 75)."""
     rank = int(os.environ.get('RANK', 0)) if args.launcher != 'none' else 0
     world = (int(os.environ.get('WORLD_SIZE', 1))
              if args.launcher != 'none' else 1)
@@ -333,6 +351,12 @@ def run_pairs(model, args) -> int:
     failed = skipped = 0
     for number, fields in lines:
         where = f'{args.pairs}:{number}'
+        if stop is not None and stop.received:
+            print(f'[stopped] {where}: {stop.received}; this line and this '
+                  "rank's later ones not started; rerun the same command "
+                  f'with --resume to go on (exit code {Preempted().code})',
+                  file=sys.stderr)
+            raise Preempted()
         if len(fields) != 3 or number in clashes:
             print(f'[error] {where}: ' + clashes.get(
                 number, f'expected "A B OUT", got {" ".join(fields)!r}'),
@@ -349,7 +373,7 @@ def run_pairs(model, args) -> int:
         try:
             skipped += infer_scene(
                 model, args, img_a, img_b, *line_outputs(out, args),
-                where=where) is None
+                where=where, stop=stop) is None
         except (ValueError, OSError) as e:  # OSError: writing, e.g.
             print(f'[error] {where}: {e}', file=sys.stderr)  # disk full
             failed += 1
@@ -369,17 +393,22 @@ def main(argv=None):
         print('[warning] --reuse-memory not applied: no glibc, or a '
               'MALLOC_* tunable is set in the environment', file=sys.stderr)
     model = build_model(args)
+    png = not args.pairs and args.out.lower().endswith(PNG_SUFFIXES)
+    stop = None
+    if not png:  # a PNG pair is held in memory: nothing to save on a signal
+        stop = StopSignal()
+        stop.armed = True
     if args.pairs:
-        failed = run_pairs(model, args)
+        failed = run_pairs(model, args, stop)
         if failed:
             sys.exit(f'{failed} pair(s) failed, see the [error] lines')
         return
     try:
-        if args.out.lower().endswith(PNG_SUFFIXES):
+        if png:
             infer_png(model, args)
         else:
             infer_scene(model, args, args.img_a, args.img_b, args.out,
-                        args.prob, args.polygons, args.quicklook)
+                        args.prob, args.polygons, args.quicklook, stop=stop)
     except (ValueError, OSError) as e:
         sys.exit(f'error: {e}')
 

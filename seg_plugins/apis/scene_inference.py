@@ -33,6 +33,7 @@ import numpy as np
 import rasterio
 from torch import nn
 
+from ..engine.preemption import Preempted
 from ..geo.cog import COGWriter, check_outputs, not_resumable
 from ..geo.ground_area import GroundArea, ground_area
 from ..geo.raster_pair import RasterPair
@@ -50,6 +51,28 @@ from .scene_progress import COUNTS, SceneProgress, run_key
 
 NODATA = 255  # of the change map
 _END = object()
+
+
+class SceneStopped(Preempted):
+    """A scene run stopped when asked (``should_stop``), its progress
+    saved to resume. A ``SystemExit`` with training's exit code
+    (``EXIT_PREEMPTED``, 75): a script that does not catch it exits so,
+    without a traceback.
+
+    Attributes:
+        out (str): The change map's final path (``<out>.partial*`` hold
+            the progress).
+        done (int): Tiles saved, in ``tile_windows``' order.
+        tiles (int): Tiles of the scene.
+    """
+
+    def __init__(self, out: str, done: int, tiles: int):
+        super().__init__()
+        self.out, self.done, self.tiles = str(out), done, tiles
+
+
+class _StopAsked(Exception):
+    """``should_stop`` said so: unwind the pipeline, then save."""
 
 
 class _Failed:
@@ -255,6 +278,19 @@ def _hand_out(tiles, cols: slice, img_a, img_b, valid, out_q: queue.Queue,
     return True
 
 
+def _save_progress(writers: Sequence[COGWriter], record: SceneProgress,
+                   prefix: '_Prefix', turns: Optional[CPUTurns] = None
+                   ) -> bool:
+    """Hand the outputs written so far to the OS and save the progress in
+    the background, once it is on disk; False, and nothing saved, while
+    the last save still runs (``SceneProgress.save_when_synced``)."""
+    with turns.side() if turns is not None else nullcontext():
+        for writer in writers:
+            writer.sync()
+    return record.save_when_synced([f for w in writers for f in w.files],
+                                   prefix.done, prefix.counts)
+
+
 def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,
                  stop: threading.Event, prefix: _Prefix,
                  turns: CPUTurns, record: SceneProgress,
@@ -271,11 +307,7 @@ def _write_tiles(writers: Sequence[COGWriter], in_q: queue.Queue,
 
     def checkpoint():
         nonlocal saved, last
-        with turns.side():
-            for writer in writers:
-                writer.sync()
-        if record.save_when_synced([f for w in writers for f in w.files],
-                                   prefix.done, prefix.counts):
+        if _save_progress(writers, record, prefix, turns):
             saved = prefix.done
         last = time.monotonic()
 
@@ -337,7 +369,8 @@ def infer_change_scene(model: nn.Module,
                        take_turns: Optional[bool] = None,
                        resume: bool = False,
                        checkpoint_seconds: Optional[float] = 60.0,
-                       on_start: Optional[Callable[[int, int], None]] = None
+                       on_start: Optional[Callable[[int, int], None]] = None,
+                       should_stop: Optional[Callable[[], bool]] = None
                        ) -> dict:
     """Change map of a scene pair, streamed from and to GeoTIFFs.
 
@@ -384,6 +417,13 @@ def infer_change_scene(model: nn.Module,
         on_start (Callable[[int, int], None], optional): Called once
             before the first tile with the scene's tiles and the tiles
             that the interrupted run resumed had done.
+        should_stop (Callable[[], bool], optional): Asked before each
+            tile is taken for the model; once it returns True the run
+            stops, writes the tiles the model has finished, saves its
+            progress (even with ``checkpoint_seconds`` None) and raises
+            :class:`SceneStopped`: a graceful stop on SIGTERM loses
+            nothing (``tools/infer.py``). Not asked while the COGs are
+            published.
 
     Returns:
         dict: ``change``, ``prob``, ``polygons`` (paths or None),
@@ -408,6 +448,7 @@ def infer_change_scene(model: nn.Module,
             ``align``, a band count the model does not take, or an output
             that is an input or another output.
         FileExistsError: an output exists and ``overwrite`` is False.
+        SceneStopped: ``should_stop`` returned True; resume to go on.
     """
     assert 0 <= overlap < tile, f'need 0 <= overlap < tile, got {overlap}'
     start = time.perf_counter()
@@ -429,7 +470,8 @@ def infer_change_scene(model: nn.Module,
         areas = ground_area(pair.grid)
         stats = _run(model, pair, out, prob_out, tile, overlap, batch_size,
                      env, progress, CPUTurns(take_turns), record, done,
-                     counts, checkpoint_seconds, on_start, areas)
+                     counts, checkpoint_seconds, on_start, areas,
+                     should_stop)
     changed_m2 = stats.pop('changed_m2')
     summary = dict(
         change=str(out), prob=prob_out and str(prob_out), polygons=None,
@@ -469,10 +511,11 @@ def _resumable(record: SceneProgress, grid, out, prob_out) -> tuple:
 def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
          env, progress, turns: CPUTurns, record: SceneProgress, done: int,
          counts: Optional[dict], every: Optional[float], on_start,
-         areas: Optional[GroundArea]) -> dict:
+         areas: Optional[GroundArea],
+         should_stop: Optional[Callable[[], bool]]) -> dict:
     """The read -> infer -> write pipeline from tile ``done`` on; outputs
     committed on success, on failure removed or, once progress is saved,
-    kept to resume."""
+    kept to resume; when ``should_stop``, progress saved and kept."""
     writers = []
     try:
         writers.append(COGWriter(out, pair.grid, nodata=NODATA,
@@ -487,9 +530,10 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
     stop, errors = threading.Event(), []
     read_q = queue.Queue(maxsize=2 * batch_size)  # this batch and the next
     write_q = queue.Queue(maxsize=2 * batch_size)
+    tiles = (len(axis_windows(pair.height, tile, overlap)) *
+             len(axis_windows(pair.width, tile, overlap)))
     if on_start:
-        on_start(len(axis_windows(pair.height, tile, overlap)) *
-                 len(axis_windows(pair.width, tile, overlap)), done)
+        on_start(tiles, done)
     windows = itertools.islice(
         enumerate(tile_windows(pair.height, pair.width, tile, overlap)),
         done, None)
@@ -526,6 +570,8 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
     try:
         batch = []
         while True:
+            if should_stop is not None and should_stop():
+                raise _StopAsked
             item = read_q.get()
             if item is _END:
                 break
@@ -546,7 +592,11 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
             raise errors[0]
         commit_start = time.perf_counter()
         _commit(writers)
-    except BaseException:
+    except BaseException as e:
+        asked = isinstance(e, _StopAsked)
+        if asked:  # the tiles the model finished are written first
+            _put(write_q, _END, stop)
+            writer.join()
         stop.set()
         while reader.is_alive():  # it may wait to hand over its last item
             try:
@@ -555,8 +605,13 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
                 pass
         writer.join()
         record.wait()
+        if asked and prefix.done:  # the writer is done: nothing moves
+            _save_progress(writers, record, prefix)
+            record.wait()
         for w in writers:
             w.abort(keep=osp.exists(record.path))
+        if asked:
+            raise SceneStopped(out, prefix.done, tiles) from None
         raise
     return dict(prefix.counts, tiles_resumed=done,
                 read_cpu_seconds=cpu.get('read', 0.0) +

@@ -3,7 +3,9 @@
 The first signal only raises a flag; :class:`SafeCheckpointHook` reads it
 after each training iteration, writes a checkpoint and exits with
 :data:`EXIT_PREEMPTED`. A second signal ends the process at once, as the
-signal would without this handler.
+signal would without this handler. ``tools/infer.py`` uses
+:class:`StopSignal` the same way for scene runs (``infer_change_scene``'s
+``should_stop``), without the all-reduce: its ranks share nothing.
 
 In a distributed job the ranks get the signal at different moments (or only
 some of them get it): the flag is all-reduced (max) after every iteration,
@@ -26,7 +28,9 @@ _SIGNALS = ('SIGTERM', 'SIGINT')
 
 
 class Preempted(SystemExit):
-    """Training stopped on a signal after writing a checkpoint.
+    """A run stopped on a signal after saving its progress: training
+    after writing a checkpoint, scene inference (``SceneStopped``) after
+    saving the tiles done.
 
     A ``SystemExit``: a script that does not catch it exits with
     :data:`EXIT_PREEMPTED` and no traceback.

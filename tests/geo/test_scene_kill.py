@@ -5,6 +5,7 @@ import itertools
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -192,3 +193,51 @@ def test_failed_run_keeps_its_progress_unless_a_file_is_gone(tiny,
                          (prob, tmp_path / 'ref_p.tif')):
         for x, y in zip(read(mine), read(theirs)):
             np.testing.assert_array_equal(x, y)
+
+
+def test_stop_asked_saves_every_finished_tile_and_resumes(
+        tiny, tmp_path, monkeypatch):
+    """``should_stop`` (what SIGTERM sets in tools/infer.py): the tiles the
+    model finished are written and saved, with no periodic checkpoint to
+    rely on, so resuming runs exactly the rest; asked before any tile,
+    nothing is left behind."""
+    from seg_plugins.apis import SceneStopped, infer_change_scene
+    from seg_plugins.geo.cog import COGWriter
+    write = COGWriter.write
+
+    def slow_write(self, *args):  # the model's tiles then wait in a queue
+        time.sleep(0.02)
+        write(self, *args)
+
+    monkeypatch.setattr(COGWriter, 'write', slow_write)
+    model = tiny[0]
+    a = write_tif(tmp_path / 'a.tif', scene_bands(200, 200, 7))
+    b = write_tif(tmp_path / 'b.tif', scene_bands(200, 200, 8))
+    kw = dict(tile=64, overlap=16, batch_size=2, checkpoint_seconds=None)
+    ref = infer_change_scene(model, a, b, tmp_path / 'ref.tif',
+                             tmp_path / 'ref_p.tif', **kw)
+    out, prob = tmp_path / 'out' / 'c.tif', tmp_path / 'out' / 'p.tif'
+    reported = []
+    with pytest.raises(SceneStopped) as stopped:
+        infer_change_scene(model, a, b, out, prob, progress=reported.append,
+                           should_stop=lambda: sum(reported) >= 6, **kw)
+    e = stopped.value
+    assert e.code == 75 and e.out == str(out) and e.tiles == 16
+    # No nodata: the tiles run are the first ones, and all of them count.
+    assert e.done == sum(reported) >= 6
+    record = json.loads((out.parent / 'c.tif.partial.json').read_text())
+    assert record['done'] == e.done
+    assert not out.exists() and not prob.exists()
+
+    got = infer_change_scene(model, a, b, out, prob, resume=True, **kw)
+    assert got['tiles_resumed'] == e.done
+    assert got['tiles_run'] == ref['tiles_run'] == 16
+    assert got['changed_pixels'] == ref['changed_pixels']
+    same_as_reference(out, prob, tmp_path)
+
+    fresh = tmp_path / 'fresh'
+    with pytest.raises(SceneStopped) as stopped:
+        infer_change_scene(model, a, b, fresh / 'c.tif', should_stop=lambda:
+                           True, **kw)
+    assert stopped.value.done == 0
+    assert list(fresh.iterdir()) == []

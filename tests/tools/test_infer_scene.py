@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import signal
 import sys
 
 import numpy as np
@@ -10,8 +11,9 @@ import pytest
 import rasterio
 from PIL import Image
 
+from seg_plugins.apis import tile_windows
 from seg_plugins.geo.compare import score_change
-from tests.conftest import kill_when, run_cmd, run_tool
+from tests.conftest import kill_when, run_cmd, run_tool, signal_when
 from tests.geo.scene_fixture import scene_bands, write_tif, write_tiny_model
 
 
@@ -221,6 +223,53 @@ def test_pairs_killed_then_rerun_with_resume(setup, tmp_path):
     assert os.stat(tmp_path / 'out2.gpkg').st_mtime_ns > change.st_mtime_ns
     log = run_tool(*cmd, '--resume', '--overwrite', expect_fail=True)
     assert 'exclude each other' in log
+
+
+def test_sigterm_saves_the_scene_and_stops_the_list(setup, tmp_path):
+    """SIGTERM (a cluster's time limit) in a --pairs run's second pair,
+    with no periodic checkpoint due (--checkpoint-seconds 60): the tiles
+    done are saved, exit code 75, the third pair is not started; rerun
+    with --resume, the stopped pair runs only the rest and ends as a run
+    never stopped."""
+    _, model, pairs, _ = setup
+    big = [write_tif(tmp_path / f'{name}.tif', scene_bands(960, 960, seed))
+           for name, seed in (('a_big', 30), ('b_big', 31))]
+    tiles = len(list(tile_windows(960, 960, 64, 16)))  # 2-3 s of work
+    lst = tmp_path / 'pairs.txt'
+    lst.write_text(''.join(
+        f'{a} {b} {tmp_path}/out{i}.tif\n'
+        for i, (a, b) in enumerate([pairs[0], big, pairs[1]])))
+    cmd = ['tools/infer.py', '--pairs', lst, *model, '--prob', '_p.tif']
+    shown = []
+
+    def in_second_pair(line):  # mmengine's bar: "[>>  ] 12/400, ..."
+        m = re.search(rf'(\d+)/{tiles},', line)
+        shown.append(int(m[1]) if m else 0)
+        return shown[-1] >= 8
+
+    rc, log = signal_when([sys.executable, *cmd], in_second_pair,
+                          signal.SIGTERM)
+    assert rc == 75, log[-3000:]
+    m = re.search(rf'\[stopped\] {re.escape(str(lst))}:2: SIGTERM; '
+                  rf'(\d+) of {tiles} tiles saved', log)
+    assert m, log[-3000:]
+    record = json.loads((tmp_path / 'out1.tif.partial.json').read_text())
+    assert record["done"] == int(m[1]) >= max(shown)  # none lost
+    assert not list(tmp_path.glob('out2*'))  # not started
+    assert not (tmp_path / 'out1.tif').exists()
+
+    log = run_tool(*cmd, '--resume')
+    done = record['done']
+    assert f'[resume] {lst}:2: {done} of {tiles} tiles done' in log
+    assert '3 of 3 pairs done (1 done before)' in log
+    run_tool('tools/infer.py', *big, *model, '--out', tmp_path / 'ref.tif',
+             '--prob', tmp_path / 'ref_p.tif')
+    for mine, ref in (('out1.tif', 'ref.tif'), ('out1_p.tif', 'ref_p.tif')):
+        with rasterio.open(tmp_path / mine) as x, \
+                rasterio.open(tmp_path / ref) as y:
+            np.testing.assert_array_equal(x.read(), y.read())
+            np.testing.assert_array_equal(x.read_masks(1), y.read_masks(1))
+    assert not list(tmp_path.glob('*.partial*'))
 
 
 @pytest.mark.parametrize('tool', ['tools/infer.py',
