@@ -46,7 +46,7 @@ from seg_plugins.apis import (
 )
 from seg_plugins.engine.preemption import Preempted, StopSignal
 from seg_plugins.geo import parse_bands
-from seg_plugins.geo.cog import check_outputs
+from seg_plugins.geo.cog import check_outputs, remove_partials
 from seg_plugins.utils.image_io import read_image
 from seg_plugins.utils.malloc import keep_freed_memory
 
@@ -192,15 +192,23 @@ def describe(summary: dict) -> str:
 
 def overwrite_or_skip(args, outputs: Sequence[Optional[str]],
                       where: str) -> Optional[bool]:
-    """Whether to replace existing outputs; None to skip the pair
+    """Whether to replace existing ``outputs`` (change map, probability,
+    polygons, quicklook; None where not asked for); None to skip the pair
     (``--resume`` and every output there)."""
     if not args.resume:
         return args.overwrite
     wanted = [p for p in outputs if p]
     there = [p for p in wanted if osp.exists(p)]
     if len(there) == len(wanted):
+        # Raw files beside finished outputs: a run killed in its last
+        # cleanup, or an --overwrite run killed that --resume cannot take
+        # up (it skips this pair): of no use, and a byte a pixel each.
+        left = [f for p in outputs[:2] if p  # the COGs: change, prob
+                for f in remove_partials(p)]
         print(f'[skip] {where}: done before, its outputs exist '
-              f'({", ".join(wanted)})')
+              f'({", ".join(wanted)})' + (
+                  f'; removed what a stopped run left: {", ".join(left)}'
+                  if left else ''))
         return None
     if there:
         missing = [p for p in wanted if p not in there]

@@ -98,6 +98,16 @@ def _remove(path: str) -> None:
         os.remove(path)
 
 
+def remove_partials(path: str) -> List[str]:
+    """Remove whatever a ``COGWriter`` of ``path`` (and the progress
+    record beside it) wrote under ``<path>.partial*``; returns those
+    paths."""
+    gone = sorted(glob.glob(glob.escape(f'{path}.partial') + '*'))
+    for f in gone:
+        _remove(f)
+    return gone
+
+
 def partial_files(path: str, masked: bool = False) -> List[str]:
     """The raw files that a ``COGWriter`` of ``path`` writes before its
     COG: the data, then with ``masked`` the validity."""
@@ -298,5 +308,4 @@ class COGWriter:
             self._remove_partials()
 
     def _remove_partials(self) -> None:
-        for path in glob.glob(glob.escape(self.partial) + '*'):
-            _remove(path)
+        remove_partials(self.path)

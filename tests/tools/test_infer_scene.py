@@ -272,6 +272,43 @@ def test_sigterm_saves_the_scene_and_stops_the_list(setup, tmp_path):
     assert not list(tmp_path.glob('*.partial*'))
 
 
+# tools/infer.py, held still in its last cleanup (after both COGs are
+# under their names, before their raw files are removed) to be killed there.
+IN_CLEANUP = """
+import runpy, sys, time
+from seg_plugins.geo.cog import COGWriter
+
+def clean_and_wait(self):
+    print('cleaning', flush=True)
+    time.sleep(60)
+
+COGWriter.clean = clean_and_wait
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+"""
+
+
+def test_resume_removes_what_a_run_killed_in_its_cleanup_left(setup,
+                                                              tmp_path):
+    _, model, pairs, _ = setup
+    out, prob = tmp_path / 'c.tif', tmp_path / 'p.tif'
+    cmd = ['tools/infer.py', *pairs[0], *model, '--out', out, '--prob',
+           prob, '--checkpoint-seconds', '0']
+    assert kill_when([sys.executable, '-c', IN_CLEANUP, *cmd],
+                     lambda line: 'cleaning' in line) == -9
+    done = {p: p.stat().st_mtime_ns for p in (out, prob)}
+    left = sorted(tmp_path.glob('*.partial*'))
+    assert tmp_path / 'c.tif.partial.json' in left
+    assert tmp_path / 'p.tif.partial.mask.u8' in left
+
+    log = run_tool(*cmd, '--resume')
+    assert (f'[skip] {out}: done before, its outputs exist ({out}, {prob})'
+            f'; removed what a stopped run left: ') in log
+    assert all(str(p) in log for p in left)
+    assert not list(tmp_path.glob('*.partial*'))
+    assert {p: p.stat().st_mtime_ns for p in (out, prob)} == done
+
+
 @pytest.mark.parametrize('tool', ['tools/infer.py',
                                   'tools/dataset_converters/scenes2chips.py'])
 def test_help_prints_the_commands_as_written(tool):
