@@ -83,8 +83,10 @@ def tile_windows(height: int, width: int, tile: int,
     The order is by vertical bands of ``BAND_TILES`` tile columns, top
     down within a band: a reader streaming from a raster then keeps only
     one band's rows of blocks, not rows of the whole scene
-    (``geo/block_rows.py``), and reads each block once.
-    """
+    (``geo/block_rows.py``), and reads each block once per band (the
+    column of blocks where two bands meet is read by both: 2 of 16 on a
+    4096^2 scene of 256^2 blocks; keeping it would take memory growing
+    with the scene's height)."""
     xs = axis_windows(width, tile, overlap)
     ys = axis_windows(height, tile, overlap)
     for band in range(0, len(xs), BAND_TILES):
