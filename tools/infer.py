@@ -404,7 +404,9 @@ def main(argv=None):
     png = not args.pairs and args.out.lower().endswith(PNG_SUFFIXES)
     stop = None
     if not png:  # a PNG pair is held in memory: nothing to save on a signal
-        stop = StopSignal()
+        stop = StopSignal(notice='\n[signal] {signal}: stopping at the '
+                          'next tile, or after the COGs or polygons being '
+                          'made; a second signal ends it at once\n')
         stop.armed = True
     if args.pairs:
         failed = run_pairs(model, args, stop)

@@ -48,9 +48,17 @@ class StopSignal:
     process-group signal, e.g. Ctrl-C, would otherwise kill them and crash
     the main process before it could write). Outside training (``armed``
     false), the process behaves as without the handler.
+
+    Args:
+        notice (str, optional): Written to stderr when the first signal is
+            caught (``{signal}`` replaced by its name), so that whoever
+            pressed Ctrl-C sees it taken before the run reaches its next
+            stopping point; by ``os.write``: buffered streams must not be
+            entered from a handler that may interrupt them.
     """
 
-    def __init__(self):
+    def __init__(self, notice: Optional[str] = None):
+        self.notice = notice
         self.received: Optional[str] = None
         self.armed = False
         self._owner = os.getpid()
@@ -66,6 +74,8 @@ class StopSignal:
             return  # a dataloader worker: its parent decides
         if self.armed and self.received is None:
             self.received = signal.Signals(signum).name
+            if self.notice:
+                os.write(2, self.notice.format(signal=self.received).encode())
             return
         # A second signal, or one outside training: what it would have done.
         previous = self._previous.get(signum, signal.SIG_DFL)

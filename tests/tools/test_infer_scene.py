@@ -250,6 +250,7 @@ def test_sigterm_saves_the_scene_and_stops_the_list(setup, tmp_path):
     rc, log = signal_when([sys.executable, *cmd], in_second_pair,
                           signal.SIGTERM)
     assert rc == 75, log[-3000:]
+    assert '[signal] SIGTERM: stopping at the next tile' in log
     m = re.search(rf'\[stopped\] {re.escape(str(lst))}:2: SIGTERM; '
                   rf'(\d+) of {tiles} tiles saved', log)
     assert m, log[-3000:]
