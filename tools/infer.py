@@ -255,11 +255,10 @@ def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
             checkpoint_seconds=args.checkpoint_seconds, on_start=start,
             should_stop=stop and (lambda: stop.received is not None))
     except SceneStopped as e:
-        saved = (f'{e.done} of {e.tiles} tiles saved in {e.out}.partial*'
-                 if e.done else 'no tile finished, nothing saved')
-        print(f'\n[stopped] {where or out}: {stop.received}; {saved}; '
-              'rerun the same command with --resume to go on (exit code '
-              f'{e.code})', file=sys.stderr)
+        print()  # after the progress bar
+        stopped(where or out, stop, f'{e.done} of {e.tiles} tiles saved in '
+                f'{e.out}.partial*' if e.done else
+                'no tile finished, nothing saved')
         raise
     print()
     print(describe(summary))
@@ -297,6 +296,13 @@ def quicklook_and_scores(args, out, quicklook, img_b) -> None:
         print(f'  vs {args.label}: F1 {s["f1"]:.2f} precision '
               f'{s["precision"]:.2f} recall {s["recall"]:.2f} IoU '
               f'{s["iou"]:.2f} (tp {s["tp"]} fp {s["fp"]} fn {s["fn"]})')
+
+
+def stopped(where: str, stop: StopSignal, what: str) -> None:
+    """The line that says a run stopped on a signal, and how to go on."""
+    print(f'[stopped] {where}: {stop.received}; {what}; rerun the same '
+          'command with --resume to go on (exit code '
+          f'{Preempted().code})', file=sys.stderr)
 
 
 def read_pairs(path: str) -> List[Tuple[int, List[str]]]:
@@ -360,10 +366,8 @@ def run_pairs(model, args, stop: Optional[StopSignal] = None) -> int:
     for number, fields in lines:
         where = f'{args.pairs}:{number}'
         if stop is not None and stop.received:
-            print(f'[stopped] {where}: {stop.received}; this line and this '
-                  "rank's later ones not started; rerun the same command "
-                  f'with --resume to go on (exit code {Preempted().code})',
-                  file=sys.stderr)
+            stopped(where, stop,
+                    "this line and this rank's later ones not started")
             raise Preempted()
         if len(fields) != 3 or number in clashes:
             print(f'[error] {where}: ' + clashes.get(

@@ -174,7 +174,7 @@ class COGWriter:
             if why:
                 raise ValueError(f'cannot resume {self.path}: {why}')
         else:
-            self._remove_partials()  # from a killed run
+            remove_partials(self.path)  # from a killed run
             for f in self.files:
                 with open(f, 'wb') as raw:
                     raw.truncate(grid.height * grid.width)  # sparse
@@ -290,7 +290,7 @@ class COGWriter:
     def clean(self) -> None:
         """Remove the raw files and whatever else was written beside the
         final name."""
-        self._remove_partials()
+        remove_partials(self.path)
 
     def _close(self) -> None:
         if not self._fds:
@@ -305,7 +305,4 @@ class COGWriter:
         the final name is untouched."""
         self._close()
         if not keep:
-            self._remove_partials()
-
-    def _remove_partials(self) -> None:
-        remove_partials(self.path)
+            remove_partials(self.path)

@@ -60,6 +60,14 @@ def scene_bands(h: int, w: int, seed: int, count: int = 3,
     return ((fine + noise) / 1.2 * top + 1).astype(dtype)
 
 
+def assert_same_raster(path: Path, ref: Path) -> None:
+    """``path`` holds ``ref``'s pixels and mask (band 1: the scene
+    outputs have one band)."""
+    with rasterio.open(path) as got, rasterio.open(ref) as want:
+        np.testing.assert_array_equal(got.read(1), want.read(1))
+        np.testing.assert_array_equal(got.read_masks(1), want.read_masks(1))
+
+
 def write_tiny_model(root: Path):
     """The tiny config and a checkpoint of its random init (mmengine's
     format: state_dict + meta)."""

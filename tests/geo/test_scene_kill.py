@@ -12,7 +12,12 @@ import pytest
 import rasterio
 
 from tests.conftest import REPO, kill_when
-from tests.geo.scene_fixture import scene_bands, write_tif, write_tiny_model
+from tests.geo.scene_fixture import (
+    assert_same_raster,
+    scene_bands,
+    write_tif,
+    write_tiny_model,
+)
 
 SCRIPT = """
 import json, sys, time
@@ -83,10 +88,8 @@ def read(path):
 def same_as_reference(out, prob, ref_dir):
     """Both outputs equal the reference run's (ref.tif, ref_p.tif), and
     nothing else is left beside them."""
-    for mine, theirs in ((out, ref_dir / 'ref.tif'),
-                         (prob, ref_dir / 'ref_p.tif')):
-        for a, b in zip(read(mine), read(theirs)):
-            np.testing.assert_array_equal(a, b)
+    assert_same_raster(out, ref_dir / 'ref.tif')
+    assert_same_raster(prob, ref_dir / 'ref_p.tif')
     assert sorted(p.name for p in out.parent.iterdir()) == [out.name,
                                                             prob.name]
 
@@ -189,10 +192,8 @@ def test_failed_run_keeps_its_progress_unless_a_file_is_gone(tiny,
         got = infer_change_scene(model, a, b, out, prob, resume=True, **kw)
     assert got['tiles_resumed'] == 0
     assert got['changed_pixels'] == ref['changed_pixels']
-    for mine, theirs in ((out, tmp_path / 'ref.tif'),
-                         (prob, tmp_path / 'ref_p.tif')):
-        for x, y in zip(read(mine), read(theirs)):
-            np.testing.assert_array_equal(x, y)
+    assert_same_raster(out, tmp_path / 'ref.tif')
+    assert_same_raster(prob, tmp_path / 'ref_p.tif')
 
 
 def test_stop_asked_saves_every_finished_tile_and_resumes(

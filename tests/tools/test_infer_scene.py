@@ -14,7 +14,12 @@ from PIL import Image
 from seg_plugins.apis import tile_windows
 from seg_plugins.geo.compare import score_change
 from tests.conftest import kill_when, run_cmd, run_tool, signal_when
-from tests.geo.scene_fixture import scene_bands, write_tif, write_tiny_model
+from tests.geo.scene_fixture import (
+    assert_same_raster,
+    scene_bands,
+    write_tif,
+    write_tiny_model,
+)
 
 
 @pytest.fixture(scope='module')
@@ -265,11 +270,8 @@ def test_sigterm_saves_the_scene_and_stops_the_list(setup, tmp_path):
     assert '3 of 3 pairs done (1 done before)' in log
     run_tool('tools/infer.py', *big, *model, '--out', tmp_path / 'ref.tif',
              '--prob', tmp_path / 'ref_p.tif')
-    for mine, ref in (('out1.tif', 'ref.tif'), ('out1_p.tif', 'ref_p.tif')):
-        with rasterio.open(tmp_path / mine) as x, \
-                rasterio.open(tmp_path / ref) as y:
-            np.testing.assert_array_equal(x.read(), y.read())
-            np.testing.assert_array_equal(x.read_masks(1), y.read_masks(1))
+    assert_same_raster(tmp_path / 'out1.tif', tmp_path / 'ref.tif')
+    assert_same_raster(tmp_path / 'out1_p.tif', tmp_path / 'ref_p.tif')
     assert not list(tmp_path.glob('*.partial*'))
 
 
