@@ -80,11 +80,6 @@ def kill_after(scene, out, prob, tiles: int, **opts) -> None:
         and (record.exists() or not saves)) == -9
 
 
-def read(path):
-    with rasterio.open(path) as src:
-        return src.read(1), src.read_masks(1)
-
-
 def same_as_reference(out, prob, ref_dir):
     """Both outputs equal the reference run's (ref.tif, ref_p.tif), and
     nothing else is left beside them."""
@@ -159,7 +154,7 @@ def test_resume_with_other_settings_starts_over(scene, tmp_path):
         'tiles_resumed'] == 0
     ref = run(scene, tmp_path / 'ref.tif', tmp_path / 'ref_p.tif',
               overlap=8)
-    np.testing.assert_array_equal(read(out)[0], read(tmp_path / 'ref.tif')[0])
+    assert_same_raster(out, tmp_path / 'ref.tif')
     assert ref['valid_pixels'] == 240 * 160
 
 
