@@ -1,1 +1,2 @@
-from . import backbones, data_preprocessors, decode_heads, segmentors  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    backbones, change_detectors, data_preprocessors, decode_heads, segmentors)

@@ -1,0 +1,5 @@
+"""Change-detection networks of today, each written from its paper.
+
+Each module registers its classes into ``mmseg.registry.MODELS``.
+"""
+from . import bit, changer, hanet, lightcdnet, snunet, tinycd  # noqa: F401  (registration)
