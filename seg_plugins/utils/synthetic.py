@@ -10,8 +10,11 @@ from typing import Dict, Tuple
 import numpy as np
 from PIL import Image
 
+from .synthetic_hard import hard_change_sample
+
 SHAPES_CLASSES = ('background', 'disc', 'box')
 CHANGE_SPLITS = {'train': 160, 'val': 24, 'test': 24}
+CHANGE_PRESETS = ('demo', 'hard')
 SHAPES_PALETTE = [[0, 0, 0], [220, 20, 60], [0, 128, 255]]
 
 
@@ -112,20 +115,31 @@ def make_shapes_dataset(out_dir: str,
 def make_change_dataset(out_dir: str,
                         splits: Dict[str, int] = None,
                         size: int = 64,
-                        seed: int = 0) -> str:
+                        seed: int = 0,
+                        preset: str = 'demo') -> str:
     """Write ``<split>/A``, ``<split>/B``, ``<split>/label`` PNGs (0/255
     labels): the LEVIR-CD layout.
+
+    Args:
+        preset (str): 'demo' (:func:`change_sample`) or 'hard'
+            (:func:`seg_plugins.utils.synthetic_hard.hard_change_sample`:
+            small objects, ~5 % changed, seasonal and illumination changes
+            that are not change, 1-2 px misregistration).
 
     Returns:
         str: ``out_dir``.
     """
+    if preset not in CHANGE_PRESETS:
+        raise ValueError(f'preset must be one of {CHANGE_PRESETS}, got '
+                         f'{preset!r}')
+    sample = hard_change_sample if preset == 'hard' else change_sample
     splits = splits or CHANGE_SPLITS
     for s_idx, (split, num) in enumerate(splits.items()):
         dirs = [Path(out_dir, split, d) for d in ('A', 'B', 'label')]
         for d in dirs:
             d.mkdir(parents=True, exist_ok=True)
         for i in range(num):
-            arrays = change_sample(seed * 1000 + s_idx, i, size)
+            arrays = sample(seed * 1000 + s_idx, i, size)
             for d, array in zip(dirs, arrays):
                 Image.fromarray(array).save(d / f'{split}_{i:04d}.png')
     return out_dir
