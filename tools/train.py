@@ -1,7 +1,8 @@
 """Train an mmseg or mmdet config (picked by its ``default_scope``).
 
     python tools/train.py configs/changedet_unet.py [--work-dir DIR]
-        [--resume [CHECKPOINT]] [--amp] [--auto-scale-lr]
+        [--resume [CHECKPOINT]] [--amp [--amp-dtype {auto,fp16,bf16}]]
+        [--auto-scale-lr]
         [--cfg-options k=v ...]
         [--launcher {none,pytorch,slurm}]
 
@@ -17,6 +18,8 @@ from mmengine.logging import print_log
 
 import seg_plugins  # noqa: F401  (registers components, torch compat)
 from seg_plugins.engine import find_resumable_checkpoint, load_resumable
+from seg_plugins.engine.amp import use_amp
+from seg_plugins.utils.precision import set_precision
 from seg_plugins.utils.runner_setup import (
     build_runner,
     default_scope,
@@ -42,7 +45,12 @@ def parse_args():
         'checkpoint in the work dir (or, if there is none yet, start from '
         'load_from)')
     parser.add_argument(
-        '--amp', action='store_true', help='automatic mixed precision')
+        '--amp', action='store_true',
+        help='automatic mixed precision: fp16 with a loss scaler on a GPU, '
+        'bf16 on the CPU; validation runs in the same precision')
+    parser.add_argument(
+        '--amp-dtype', choices=['auto', 'fp16', 'bf16'], default='auto',
+        help='the dtype of --amp (auto: fp16 on a GPU, bf16 on the CPU)')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -75,13 +83,7 @@ def main():
                       args.launcher)
     default_scope(cfg)
 
-    if args.amp:
-        if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper':
-            print_log('AMP is already enabled in the config.',
-                      logger='current', level=logging.WARNING)
-        else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+    amp = use_amp(cfg, args.amp_dtype) if args.amp else None
 
     if args.auto_scale_lr:
         scale = cfg.get('auto_scale_lr', None)
@@ -125,6 +127,10 @@ def main():
     with process_group_closed_at_end():
         try:
             runner = build_runner(cfg)
+            if amp is not None and hasattr(
+                    getattr(runner.model, 'module', runner.model),
+                    'encode_decode'):
+                set_precision(runner.model, amp)  # validation as trained
             workers_ignore_stop_signals(runner)
             runner.train()
         except FileNotFoundError as e:  # missing data: the message is enough

@@ -1,4 +1,4 @@
-from . import hooks  # noqa: F401  (registration)
+from . import hooks, optimizers  # noqa: F401  (registration)
 from .atomic_io import AtomicLocalBackend, atomic_write
 from .preemption import EXIT_PREEMPTED, Preempted
 from .resume import find_resumable_checkpoint, load_resumable
