@@ -4,9 +4,11 @@ r"""Parameters and MACs of a config's model at one input size.
         [--cfg-options key=value ...]
 
 For a change model the shape is that of one date (MACs of one pair). MACs
-are multiply-accumulates of the inference forward (backbone, neck, decode
-head) counted by ``torch.utils.flop_counter``; parameters include an
-auxiliary head if the config has one. Importable::
+are those of the inference forward (backbone, neck, decode head) in
+mmengine's ``FlopAnalyzer`` convention (convs and matmuls, norms,
+interpolation: see seg_plugins/utils/complexity.py), counted on the meta
+device in milliseconds; parameters include an auxiliary head if the config
+has one. Importable::
 
     from seg_plugins.utils.complexity import complexity
     params, macs = complexity('configs/changedet_unet.py', (256, 256))
