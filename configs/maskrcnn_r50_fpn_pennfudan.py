@@ -1,5 +1,6 @@
-# Mask R-CNN R50-FPN fine-tuned on PennFudanPed (seed 000 §2.3, the
-# torchvision detection tutorial): 1 class, 120/50 random split, SGD lr 0.005
+# Mask R-CNN R50-FPN fine-tuned on PennFudanPed (as in the Mask R-CNN section
+# of the tutorial "图像分割", which follows torchvision's "TorchVision Object
+# Detection Finetuning Tutorial"): 1 class, 120/50 random split, SGD lr 0.005
 # momentum 0.9 wd 5e-4, lr x0.1 every 3 epochs, 10 epochs, batch 2.
 #   python tools/train.py configs/maskrcnn_r50_fpn_pennfudan.py \
 #       --cfg-options load_from=/path/to/mask_rcnn_r50_fpn_1x_coco.pth
@@ -60,7 +61,7 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         metainfo=metainfo,
-        # The document's split: 50 test images of a seeded permutation.
+        # The tutorial's split: 50 test images of a seeded permutation.
         split='train',
         test_size=50,
         split_seed=0,

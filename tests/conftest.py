@@ -87,7 +87,8 @@ def signal_when(cmd, ready, sig, timeout=120) -> Tuple[int, str]:
 
 
 def demo_options(data_root, max_iters):
-    """``--cfg-options`` for a short unet_seed_demo.py run on ``data_root``."""
+    """``--cfg-options`` for a short unet_strided_demo.py run on
+    ``data_root``."""
     return [
         f'train_dataloader.dataset.data_root={data_root}',
         f'val_dataloader.dataset.data_root={data_root}',
@@ -108,7 +109,7 @@ def shapes_root(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def trained_demo(tmp_path_factory):
-    """configs/unet_seed_demo.py trained 4 iterations by tools/train.py.
+    """configs/unet_strided_demo.py trained 4 iterations by tools/train.py.
 
     Returns:
         Path: the work dir; the dataset is its sibling ``shapes``.
@@ -117,8 +118,8 @@ def trained_demo(tmp_path_factory):
     data = Path(make_shapes_dataset(str(base / 'shapes'),
                                     {'train': 8, 'val': 4}, size=32, seed=2))
     work = base / 'work'
-    run_tool('tools/train.py', 'configs/unet_seed_demo.py', '--work-dir', work,
-             '--cfg-options', *demo_options(data, max_iters=4))
+    run_tool('tools/train.py', 'configs/unet_strided_demo.py', '--work-dir',
+             work, '--cfg-options', *demo_options(data, max_iters=4))
     return work
 
 

@@ -20,7 +20,10 @@ from .pennfudan_io import (
 
 @DATASETS.register_module()
 class PennFudanDataset(BaseDetDataset):
-    """PennFudanPed pedestrians for instance segmentation (seed 000 §2.3).
+    """PennFudanPed pedestrians for instance segmentation.
+
+    The data of the Mask R-CNN section of the tutorial "图像分割" (after
+    torchvision's "TorchVision Object Detection Finetuning Tutorial").
 
     Layout under ``data_root``::
 
@@ -41,11 +44,11 @@ class PennFudanDataset(BaseDetDataset):
     from training (never in ``test_mode``).
 
     Args:
-        split (str): 'train', 'test' or 'all'. The document's split keeps
+        split (str): 'train', 'test' or 'all'. The tutorial's split keeps
             ``test_size`` images of a random permutation for testing.
             Defaults to 'all'.
         test_size (int | float): Test images, a count or a fraction in
-            (0, 1). Defaults to 50 (the document's 120/50 split).
+            (0, 1). Defaults to 50 (the tutorial's 120/50 split).
         split_seed (int): Seed of the split's permutation (numpy
             ``default_rng`` over the sorted names, so the split is the same
             across runs and machines). Defaults to 0.

@@ -84,9 +84,9 @@ def split_names(names: Sequence[str],
                 split: str = 'all',
                 test_size: Union[int, float] = 50,
                 seed: int = 0) -> List[str]:
-    """Seeded random train/test split, as the document's ``Subset`` split.
+    """Seeded random train/test split, as the tutorial's ``Subset`` split.
 
-    The document permutes the indices and keeps the last ``test_size`` of
+    The tutorial permutes the indices and keeps the last ``test_size`` of
     the permutation as test set. Here the permutation comes from numpy's
     ``default_rng(seed)`` over the *sorted* names, so it depends neither on
     the file system's listing order nor on torch's global RNG. Split files
@@ -210,7 +210,7 @@ def read_image_size(path: str,
 
 
 def split_instances(id_mask: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """One binary mask per non-zero id, as the document's loader does.
+    """One binary mask per non-zero id, as the tutorial's loader does.
 
     Args:
         id_mask (np.ndarray): Ids of shape (H, W).
@@ -228,7 +228,7 @@ def mask_to_bbox(mask: np.ndarray) -> List[float]:
     """Box of a non-empty binary mask in mmdet's convention.
 
     ``[x_min, y_min, x_max + 1, y_max + 1]`` so that the last row and column
-    lie inside the box, as ``BitmapMasks.get_bboxes`` gives; the document's
+    lie inside the box, as ``BitmapMasks.get_bboxes`` gives; the tutorial's
     loader gives ``[x_min, y_min, x_max, y_max]``.
 
     Args:

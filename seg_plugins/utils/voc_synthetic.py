@@ -3,7 +3,7 @@
 ``VOCdevkit/VOC2012/JPEGImages/<name>.jpg``,
 ``SegmentationClass/<name>.png`` (mode P palette PNGs with VOC's colour map,
 255 = border, as VOC ships them), optionally ``SegmentationClassRGB/`` (the
-same labels as RGB colour PNGs, the form seed 000 and 003 read) and
+same labels as RGB colour PNGs, the form both tutorials read) and
 ``ImageSets/Segmentation/<split>.txt``. Used by tests and to try the VOC
 configs without the real data.
 """

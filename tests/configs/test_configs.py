@@ -21,7 +21,7 @@ def test_auto_scale_lr_matches_the_recipe_batch(path: Path):
 
 def test_auto_scale_lr_without_base_batch_is_a_clear_error(tmp_path):
     config = tmp_path / 'no_scale.py'
-    config.write_text(f"_base_ = ['{REPO / 'configs/unet_seed_demo.py'}']\n"
+    config.write_text(f"_base_ = ['{REPO / 'configs/unet_strided_demo.py'}']\n"
                       "auto_scale_lr = None\n")
     out = run_tool('tools/train.py', config, '--auto-scale-lr',
                    expect_fail=True)

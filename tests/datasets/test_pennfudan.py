@@ -1,5 +1,5 @@
 """PennFudanDataset (mmdet) and PennFudanSemanticDataset (mmseg) on a tiny
-dataset in the release's layout, against the document's reference loader."""
+dataset in the release's layout, against the tutorial's reference loader."""
 import json
 import os
 import shutil
@@ -27,7 +27,8 @@ def pf_root(tmp_path_factory):
 
 
 def reference_target(root, stem):
-    """The document's ``PennFudanDataset.__getitem__`` (seed 000 §2.3), in
+    """The ``PennFudanDataset.__getitem__`` of the tutorial "图像分割" (from
+    torchvision's "TorchVision Object Detection Finetuning Tutorial"), in
     numpy: boxes from ``np.where`` on each instance mask."""
     mask = np.array(Image.open(os.path.join(root, 'PedMasks',
                                             stem + '_mask.png')))
@@ -89,7 +90,7 @@ def test_instances_equal_reference_loader(pf_root):
                              np.float32).reshape(-1, 4)
         # mmdet's boxes end after the last pixel: +1 on x2 and y2.
         np.testing.assert_array_equal(got_boxes, boxes + [0, 0, 1, 1])
-        # The document's label 1 (0 = background) is mmdet's class 0.
+        # The tutorial's label 1 (0 = background) is mmdet's class 0.
         assert [i['bbox_label'] for i in insts] == (labels - 1).tolist()
         assert all(i['ignore_flag'] == 0 for i in insts)
         assert all(isinstance(i['mask']['counts'], str) for i in insts)

@@ -1,4 +1,4 @@
-"""The VOC configs' data pipelines: the document's letterbox and 224 crops."""
+"""The VOC configs' data pipelines: the tutorials' letterbox and 224 crops."""
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,7 @@ def label_of(root, index):
 
 
 def keep_image_size_open(path, size=(256, 256)):
-    """Seed 000's letterbox, verbatim."""
+    """The letterbox of the tutorial "图像分割", verbatim."""
     img = Image.open(path)
     temp = max(img.size)
     mask = Image.new('RGB', (temp, temp), (0, 0, 0))
@@ -44,21 +44,21 @@ def keep_image_size_open(path, size=(256, 256)):
 
 @pytest.mark.parametrize('index', [0, 1])
 def test_letterbox_matches_keep_image_size_open(voc_root, index):
-    data = train_set('configs/unet_seed_voc12.py', voc_root)[index]
+    data = train_set('configs/unet_strided_voc12.py', voc_root)[index]
     img = data['inputs'].numpy().transpose(1, 2, 0)[..., ::-1]  # RGB
     label = data['data_samples'].gt_sem_seg.data[0].numpy()
     assert img.shape == (256, 256, 3) and label.shape == (256, 256)
     h, w = SIZES[index]
     scale = 256 / max(h, w)
     ch, cw = round(h * scale), round(w * scale)  # content, top-left
-    doc = np.asarray(keep_image_size_open(
+    ref = np.asarray(keep_image_size_open(
         voc_root / 'JPEGImages' / f'2007_{index:06d}.jpg'))
     # Same geometry: black padding at the bottom / right, the image scaled
     # by the same factor at the top-left (interpolation differs a little).
     assert not img[ch:].any() and not img[:, cw:].any()
-    diff = np.abs(img[:ch, :cw].astype(int) - doc[:ch, :cw].astype(int))
+    diff = np.abs(img[:ch, :cw].astype(int) - ref[:ch, :cw].astype(int))
     assert diff.mean() < 8
-    # Labels are padded with 255 (ignored), not class 0 as the document's.
+    # Labels are padded with 255 (ignored), not class 0 as the tutorial's.
     assert (label[ch:] == 255).all() and (label[:, cw:] == 255).all()
     src = label_of(voc_root, index)
     ys = np.minimum((np.arange(ch) + 0.5) / scale, h - 1).astype(int)
@@ -68,8 +68,8 @@ def test_letterbox_matches_keep_image_size_open(voc_root, index):
 
 
 def test_images_smaller_than_the_crop_are_padded_not_dropped(voc_root):
-    dataset = train_set('configs/fcn8s_vgg16_voc12_doc.py', voc_root)
-    assert len(dataset) == 2  # the document would have filtered both
+    dataset = train_set('configs/fcn8s_deconv_bn_vgg16_voc12.py', voc_root)
+    assert len(dataset) == 2  # the FCN/VOC tutorial would drop both
     for index, (h, w) in enumerate(SIZES):
         data = dataset[index]
         img = data['inputs'].numpy()

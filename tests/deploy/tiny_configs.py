@@ -1,7 +1,7 @@
 """Every exported config family, shrunk with --cfg-options to test fast.
 
 Widths are cut (U-Nets to 4 base channels and 3 stages, VGG16's fc6/fc7 to
-64 channels, the document decoder's last stages to 16-8-4); the layer types
+64 channels, the deconv+BN decoder's last stages to 16-8-4); the layer types
 and the graph's structure are the configs' own. ``sizes``: (H, W) of the two
 image sizes tested (the U-Nets' preprocessors pad them to multiples of 4;
 the FCN graphs need multiples of 32).
@@ -16,7 +16,7 @@ FCN_SIZES = [(64, 64), (64, 96)]
 CHANGE_HEAD = {'model.decode_head.in_channels': 4}
 SOFTMAX_HEAD = {'model.decode_head.in_channels': 4,
                 'model.decode_head.channels': 4}
-SEED_HEAD = dict(SOFTMAX_HEAD, **{'model.decode_head.in_index': -1})
+FINEST_MAP_HEAD = dict(SOFTMAX_HEAD, **{'model.decode_head.in_index': -1})
 FC = {'model.backbone.fc_channels': 64}
 
 # name: (config, cfg_options, export (H, W), sizes)
@@ -29,8 +29,8 @@ CONFIGS = {
                      dict(UNET, **CHANGE_HEAD), (32, 32), UNET_SIZES),
     'change_softmax': ('configs/changedet_unet_softmax.py',
                        dict(UNET, **SOFTMAX_HEAD), (32, 32), UNET_SIZES),
-    'seed_unet': ('configs/unet_seed_demo.py', dict(UNET, **SEED_HEAD),
-                  (32, 32), UNET_SIZES),
+    'strided_unet': ('configs/unet_strided_demo.py',
+                     dict(UNET, **FINEST_MAP_HEAD), (32, 32), UNET_SIZES),
     'fcn32s': ('configs/fcn32s_vgg16_voc12.py',
                dict(FC, **{'model.decode_head.in_channels': [64],
                            'model.decode_head.channels': 64}),
@@ -43,10 +43,11 @@ CONFIGS = {
               dict(FC, **{'model.decode_head.in_channels': [256, 512, 64],
                           'model.decode_head.channels': 64}),
               (64, 64), FCN_SIZES),
-    'fcn8s_doc': ('configs/fcn8s_vgg16_voc12_doc.py',
-                  {'model.decode_head.decoder_channels': (512, 256, 16, 8,
-                                                          4),
-                   'model.decode_head.channels': 4}, (64, 64), FCN_SIZES),
+    'fcn8s_deconv_bn': ('configs/fcn8s_deconv_bn_vgg16_voc12.py',
+                        {'model.decode_head.decoder_channels':
+                         (512, 256, 16, 8, 4),
+                         'model.decode_head.channels': 4},
+                        (64, 64), FCN_SIZES),
 }
 
 

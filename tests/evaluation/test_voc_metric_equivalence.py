@@ -1,5 +1,6 @@
-"""mmseg's IoUMetric equals seed 003's confusion-matrix formulas applied to
-the whole split; the document's per-batch average does not."""
+"""mmseg's IoUMetric equals the confusion-matrix formulas of the tutorial
+"pytorch使用voc分割数据集训练FCN流程讲解" applied to the whole split; the
+tutorial's per-batch average does not."""
 import numpy as np
 import pytest
 import torch
@@ -10,7 +11,7 @@ N_CLASS = 21
 
 
 def _fast_hist(label_true, label_pred, n_class):
-    """Seed 003, verbatim."""
+    """The FCN/VOC tutorial's, verbatim."""
     mask = (label_true >= 0) & (label_true < n_class)
     hist = np.bincount(
         n_class * label_true[mask].astype(int) + label_pred[mask],
@@ -19,7 +20,7 @@ def _fast_hist(label_true, label_pred, n_class):
 
 
 def label_accuracy_score(label_trues, label_preds, n_class):
-    """Seed 003, verbatim (without the unused ``freq``)."""
+    """The FCN/VOC tutorial's, verbatim (without the unused ``freq``)."""
     hist = np.zeros((n_class, n_class))
     for lt, lp in zip(label_trues, label_preds):
         hist += _fast_hist(lt.flatten(), lp.flatten(), n_class)
@@ -66,7 +67,7 @@ def iou_metric(trues, preds):
     return metric.compute_metrics(metric.results)
 
 
-def test_iou_metric_equals_document_formulas_on_the_whole_split():
+def test_iou_metric_equals_tutorial_formulas_on_the_whole_split():
     trues, preds = split_predictions()
     ours = iou_metric(trues, preds)
     acc, acc_cls, mean_iu = label_accuracy_score(trues, preds, N_CLASS)
@@ -77,7 +78,7 @@ def test_iou_metric_equals_document_formulas_on_the_whole_split():
     assert 10 < ours['mIoU'] < 95  # a non-trivial case
 
 
-def test_per_batch_average_of_the_document_is_biased():
+def test_per_batch_average_of_the_tutorial_is_biased():
     trues, preds = split_predictions()
     whole = label_accuracy_score(trues, preds, N_CLASS)
     batches = [

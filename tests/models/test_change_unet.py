@@ -28,7 +28,7 @@ def test_siamese_encoder_is_one_shared_parameter_set(fusion):
     net = ChangeUNet(fusion=fusion, base_channels=4, num_stages=3)
     assert net.encoder.blocks[0][0].in_channels == 3
     encoders = [m for m in net.modules() if type(m).__name__ ==
-                'SeedUNetEncoder']
+                'StridedUNetEncoder']
     assert len(encoders) == 1
     single = ChangeUNet(fusion=fusion, base_channels=4, num_stages=3)
     assert n_params(net.encoder) == n_params(single.encoder)

@@ -1,4 +1,4 @@
-"""VGG16 backbone, SkipFCNHead (FCN-32s/16s/8s and the document's decoder)."""
+"""VGG16 backbone, SkipFCNHead (FCN-32s/16s/8s and the deconv+BN decoder)."""
 import pytest
 import torch
 import torch.nn as nn
@@ -33,14 +33,14 @@ def build_head(skips, style, **kwargs):
     if style == 'paper':
         in_channels, in_index = VARIANTS[skips]
         channels = in_channels[-1]
-    else:  # the document: VGG16 without fc, pool5 has 512 channels
+    else:  # deconv+BN: VGG16 without fc, pool5 has 512 channels
         in_channels, in_index = VARIANTS[skips]
         in_channels = in_channels[:-1] + [512]
         channels = 32
     cfg = dict(type='SkipFCNHead', in_channels=in_channels,
                in_index=in_index, channels=channels, skips=skips,
                style=style, num_classes=NUM_CLASSES, dropout_ratio=0.0)
-    if style == 'doc':
+    if style == 'deconv_bn':
         cfg['norm_cfg'] = dict(type='BN')
     cfg.update(kwargs)
     head = MODELS.build(cfg)
@@ -61,9 +61,9 @@ def test_paper_head_output_stride(skips, size):
 
 @pytest.mark.parametrize('size', [(224, 224), (250, 333)])
 @pytest.mark.parametrize('skips', [0, 2])
-def test_doc_head_output_shape(skips, size):
+def test_deconv_bn_head_output_shape(skips, size):
     h, w = size
-    head = build_head(skips, 'doc')
+    head = build_head(skips, 'deconv_bn')
     with torch.no_grad():
         out = head(vgg_like_feats(h, w, top_channels=512))
     # Five x2 stages; the last skip used (pool3 at 1/8 for 8s, none: pool5
@@ -186,9 +186,9 @@ def test_torchvision_scheme_names_vgg16():
     assert url.startswith('https://') and 'vgg16' in url
 
 
-class DocFCN8s(nn.Module):
-    """The document's FCN8s (seed 003), verbatim apart from
-    ``pretrained=True`` (no downloads here)."""
+class TutorialFCN8s(nn.Module):
+    """The FCN8s of the tutorial "pytorch使用voc分割数据集训练FCN流程讲解",
+    verbatim apart from ``pretrained=True`` (no downloads here)."""
 
     def __init__(self, num_classes=21):
         super().__init__()
@@ -219,31 +219,31 @@ class DocFCN8s(nn.Module):
         return self.classifier(score)
 
 
-def test_doc_style_computes_the_documents_fcn8s():
+def test_deconv_bn_style_computes_the_tutorials_fcn8s():
     torch.manual_seed(0)
-    doc = DocFCN8s().eval()
-    for bn in [m for m in doc.modules() if isinstance(m, nn.BatchNorm2d)]:
+    ref = TutorialFCN8s().eval()
+    for bn in [m for m in ref.modules() if isinstance(m, nn.BatchNorm2d)]:
         bn.running_mean.uniform_(-0.1, 0.1)  # non-trivial statistics
         bn.running_var.uniform_(0.5, 2.0)
     backbone = MODELS.build(dict(type='VGG16'))
-    head = build_head(2, 'doc')
+    head = build_head(2, 'deconv_bn')
     ours = nn.ModuleDict(dict(backbone=backbone, head=head)).eval()
-    n_doc = sum(p.numel() for p in doc.parameters())
-    assert n_doc == sum(p.numel() for p in ours.parameters())
-    # Copy the document's weights over by name.
+    n_ref = sum(p.numel() for p in ref.parameters())
+    assert n_ref == sum(p.numel() for p in ours.parameters())
+    # Copy the tutorial's weights over by name.
     mapping = {'premodel.': 'backbone.features.', 'classifier.':
                'head.conv_seg.'}
     for i in range(1, 6):
         mapping[f'deconv{i}.'] = f'head.stages.{i - 1}.upsample.'
         mapping[f'bn{i}.'] = f'head.stages.{i - 1}.norm.'
     state = {}
-    for key, value in doc.state_dict().items():
+    for key, value in ref.state_dict().items():
         prefix = next(p for p in mapping if key.startswith(p))
         state[mapping[prefix] + key[len(prefix):]] = value
     ours.load_state_dict(state, strict=True)
     x = torch.rand(1, 3, 224, 224)
     with torch.no_grad():
-        assert torch.allclose(head(backbone(x)), doc(x), atol=1e-5)
+        assert torch.allclose(head(backbone(x)), ref(x), atol=1e-5)
 
 
 def test_segmentor_predicts_input_size_for_odd_sizes():

@@ -84,7 +84,7 @@ def pf_root(tmp_path_factory):
 
 
 def test_r50_config_is_the_recipe_and_computes_losses(pf_root):
-    """The unshrunk config: the document's recipe, 1-class heads, and one
+    """The unshrunk config: the tutorial's recipe, 1-class heads, and one
     forward pass (losses) on the fixture through its own pipeline."""
     cfg = Config.fromfile(REPO / 'configs/maskrcnn_r50_fpn_pennfudan.py')
     assert cfg.default_scope == 'mmdet'
@@ -178,7 +178,7 @@ def test_semantic_variant_trains_and_evaluates(pf_root, tmp_path):
     config = tmp_path / 'unet_small_pennfudan.py'
     config.write_text(
         SMALL_UNET.format(
-            base=str(REPO / 'configs/unet_seed_pennfudan.py'),
+            base=str(REPO / 'configs/unet_strided_pennfudan.py'),
             root=str(pf_root)))
     work = tmp_path / 'work'
     out = run_tool('tools/train.py', config, '--work-dir', work)

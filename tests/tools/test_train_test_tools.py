@@ -16,7 +16,7 @@ def test_train_writes_checkpoints_and_validates(trained_demo):
 
 
 def test_test_tool_prints_metrics_and_saves_outputs(trained_demo, tmp_path):
-    out = run_tool('tools/test.py', 'configs/unet_seed_demo.py',
+    out = run_tool('tools/test.py', 'configs/unet_strided_demo.py',
                    trained_demo / 'iter_4.pth', '--work-dir', tmp_path / 'w',
                    '--out', tmp_path / 'preds', '--show-dir',
                    tmp_path / 'show', '--cfg-options',
@@ -33,7 +33,7 @@ def test_test_visualization_interval(trained_demo, tmp_path):
     """The visualization hook draws every ``interval``-th test batch, as
     mmseg's does (``--show-dir`` sets it to 1)."""
     work = tmp_path / 'w'
-    run_tool('tools/test.py', 'configs/unet_seed_demo.py',
+    run_tool('tools/test.py', 'configs/unet_strided_demo.py',
              trained_demo / 'iter_4.pth', '--work-dir', work,
              '--cfg-options',
              f'test_dataloader.dataset.data_root={trained_demo.parent}'
@@ -47,7 +47,7 @@ def test_test_visualization_interval(trained_demo, tmp_path):
 def test_test_tool_tta(trained_demo, tmp_path):
     """--tta wraps the model in mmseg's SegTTAModel with the config's
     tta_pipeline (plain + flipped) and still scores every image."""
-    out = run_tool('tools/test.py', 'configs/unet_seed_demo.py',
+    out = run_tool('tools/test.py', 'configs/unet_strided_demo.py',
                    trained_demo / 'iter_4.pth', '--tta', '--work-dir',
                    tmp_path / 'w', '--out', tmp_path / 'preds',
                    '--cfg-options',
@@ -65,7 +65,7 @@ def test_test_tool_tta(trained_demo, tmp_path):
 def test_resume_restores_iteration_and_optimizer(trained_demo, tmp_path):
     work = tmp_path / 'resumed'
     out = run_tool(
-        'tools/train.py', 'configs/unet_seed_demo.py', '--work-dir', work,
+        'tools/train.py', 'configs/unet_strided_demo.py', '--work-dir', work,
         '--resume', trained_demo / 'iter_4.pth', '--cfg-options',
         *demo_options(trained_demo.parent / 'shapes', max_iters=6))
     assert 'resumed epoch: 0, iter: 4' in out
@@ -82,7 +82,7 @@ def test_resume_without_checkpoint_starts_from_load_from(trained_demo,
     """Staged training (load_from the previous stage) restarted with
     --resume before its first checkpoint keeps the loaded weights."""
     out = run_tool(
-        'tools/train.py', 'configs/unet_seed_demo.py', '--work-dir',
+        'tools/train.py', 'configs/unet_strided_demo.py', '--work-dir',
         tmp_path / 'w', '--resume', '--cfg-options',
         *demo_options(trained_demo.parent / 'shapes', max_iters=2),
         f'load_from={trained_demo / "iter_4.pth"}')
@@ -100,7 +100,7 @@ def test_dist_train_two_cpu_processes(shapes_root, tmp_path):
     (hook_dir / 'rank_report_hook.py').write_text(RANK_HOOK)
     config = tmp_path / 'dist_demo.py'
     config.write_text(
-        f"_base_ = ['{REPO / 'configs/unet_seed_demo.py'}']\n"
+        f"_base_ = ['{REPO / 'configs/unet_strided_demo.py'}']\n"
         "custom_imports = dict(imports=['seg_plugins', 'rank_report_hook'])\n"
         "custom_hooks = [dict(type='RankReportHook')]\n")
     work = tmp_path / 'dist'

@@ -1,4 +1,4 @@
-"""FCN-8s and the document's U-Net on a tiny VOC-format dataset, end to end
+"""FCN-8s and the strided-conv U-Net on a tiny VOC-format dataset, end to end
 through tools/train.py and tools/test.py."""
 import re
 from pathlib import Path
@@ -117,10 +117,10 @@ def test_fcn8s_train_and_test(voc_root, tmp_path):
                 '=32'], flags=['--tta'], name='tta')
 
 
-def test_unet_seed_voc12_rgb_labels_train_and_test(voc_root, tmp_path):
+def test_unet_strided_voc12_rgb_labels_train_and_test(voc_root, tmp_path):
     work = tmp_path / 'work'
     run_tool('tools/train.py',
-             with_tensorboard('configs/unet_seed_voc12.py', tmp_path),
+             with_tensorboard('configs/unet_strided_voc12.py', tmp_path),
              '--work-dir', work, '--cfg-options',
              *common_options(voc_root, 'SegmentationClassRGB'), *UNET_SMALL)
     strips = check_training_outputs(work)
@@ -135,10 +135,10 @@ def test_unet_seed_voc12_rgb_labels_train_and_test(voc_root, tmp_path):
         *UNET_SMALL, 'test_dataloader.dataset.data_prefix.seg_map_path='
         'SegmentationClassRGB'
     ]
-    check_test('configs/unet_seed_voc12.py', work, voc_root, tmp_path,
+    check_test('configs/unet_strided_voc12.py', work, voc_root, tmp_path,
                rgb_labels)
     # --tta: the letterbox scale, plain and flipped.
-    check_test('configs/unet_seed_voc12.py', work, voc_root, tmp_path,
+    check_test('configs/unet_strided_voc12.py', work, voc_root, tmp_path,
                rgb_labels, flags=['--tta'], name='tta')
 
 

@@ -35,9 +35,10 @@ FAMILIES = {
     'fc_siam_diff': ('configs/changedet_fc_siam_diff.py', 4, 256, 256, {}),
     'change_unet_softmax': ('configs/changedet_unet_softmax.py', 4, 256,
                             256, {}),
-    'seed_unet': ('configs/unet_seed_voc12.py', 1, 256, 256, {}),
+    'strided_unet': ('configs/unet_strided_voc12.py', 1, 256, 256, {}),
     'fcn8s': ('configs/fcn8s_vgg16_voc12.py', 1, 256, 256, {}),
-    'fcn8s_doc': ('configs/fcn8s_vgg16_voc12_doc.py', 1, 224, 224, {}),
+    'fcn8s_deconv_bn': ('configs/fcn8s_deconv_bn_vgg16_voc12.py', 1, 224,
+                        224, {}),
 }
 
 

@@ -1,15 +1,16 @@
-"""Colour-label decoding: ours (``PaletteDecoder``) vs seed 003's table.
+"""Colour-label decoding: ours (``PaletteDecoder``) vs a 256^3 colour table.
 
-Seed 003 builds ``cm2lbl = np.zeros(256 ** 3)`` (float64) once per dataset
-and decodes each label with ``cm2lbl[(r * 256 + g) * 256 + b]``. Both decode
-the same VOC-like 500x375 RGB label (21 classes + the border colour, plus a
-few unknown colours) from a PIL image, as the document's loader gets it;
-outputs are checked equal before timing. Prints ms per label, the ratio and
-the memory of each lookup, and two references measured in the same run:
+The tutorial "pytorch使用voc分割数据集训练FCN流程讲解" builds
+``cm2lbl = np.zeros(256 ** 3)`` (float64) once per dataset and decodes each
+label with ``cm2lbl[(r * 256 + g) * 256 + b]``. Both decode the same
+VOC-like 500x375 RGB label (21 classes + the border colour, plus a few
+unknown colours) from a PIL image, as the tutorial's loader gets it; outputs
+are checked equal before timing. Prints ms per label, the ratio and the
+memory of each lookup, and two references measured in the same run:
 
 - one 256-entry ``cv2.LUT`` pass over a single (H, W) uint8 plane, the
   cheapest table step there is. An exact decoder reads all three channels,
-  so it costs at least about this much; document / one pass bounds the
+  so it costs at least about this much; table / one pass bounds the
   speed-up any table-based decoder can show.
 - reading the label PNG itself (``mmcv.imfrombytes``, as
   ``LoadColorAnnotations`` does), to show what share of loading a label
@@ -33,8 +34,9 @@ from seg_plugins.datasets.transforms.color_label import (
 from seg_plugins.utils.voc_synthetic import voc_colormap
 
 
-class DocumentDecoder:
-    """``VOC_SEG.cm2lbl`` / ``_image2label`` of seed 003, verbatim."""
+class ColorCubeTableDecoder:
+    """``VOC_SEG.cm2lbl`` / ``_image2label`` of the FCN/VOC tutorial,
+    verbatim: one float64 entry per colour of the 256^3 cube."""
 
     def __init__(self, colormap):
         self.cm2lbl = np.zeros(256**3)
@@ -85,49 +87,50 @@ def main():
 
     pil, index, noise = voc_like_label(args.height, args.width)
     start = time.perf_counter()
-    doc = DocumentDecoder(VOC_PALETTE)
-    doc_build_ms = 1e3 * (time.perf_counter() - start)
+    table = ColorCubeTableDecoder(VOC_PALETTE)
+    table_build_ms = 1e3 * (time.perf_counter() - start)
     ours = PaletteDecoder(VOC_PALETTE, VOC_IGNORE_COLORS)
 
-    # Same labels (the document maps the border and unknown colours to 0,
+    # Same labels (the tutorial maps the border and unknown colours to 0,
     # background; we map them to 255, ignored).
     expected = np.where(noise, 255, index)
     got = ours.decode(np.asarray(pil))
     assert np.array_equal(got, expected), 'ours: wrong labels'
-    doc_out = doc._image2label(pil)
-    assert np.array_equal(doc_out, np.where(expected == 255, 0, expected)), \
-        "document's decoder: wrong labels"
+    table_out = table._image2label(pil)
+    assert np.array_equal(table_out,
+                          np.where(expected == 255, 0, expected)), \
+        'colour-cube table: wrong labels'
 
     bgr = np.ascontiguousarray(np.asarray(pil)[..., ::-1])
-    t_doc = per_call_ms(lambda: doc._image2label(pil), args.repeat)
+    t_table = per_call_ms(lambda: table._image2label(pil), args.repeat)
     t_ours = per_call_ms(lambda: ours.decode(np.asarray(pil)), args.repeat)
     t_ours_bgr = per_call_ms(lambda: ours.decode(bgr, 'bgr'), args.repeat)
     plane = np.ascontiguousarray(bgr[..., 0])
-    table = np.arange(256, dtype=np.uint8)
-    t_pass = per_call_ms(lambda: cv2.LUT(plane, table), args.repeat)
+    identity = np.arange(256, dtype=np.uint8)
+    t_pass = per_call_ms(lambda: cv2.LUT(plane, identity), args.repeat)
     png = cv2.imencode('.png', bgr)[1].tobytes()
     t_read = per_call_ms(lambda: mmcv.imfrombytes(png, 'unchanged'),
                          max(args.repeat // 10, 10))
     print(f'label {args.width}x{args.height}, median of {args.repeat} calls, '
           f'{args.threads} OpenCV thread(s)')
-    print(f'document (256^3 float64 table): {t_doc:.3f} ms/label, lookup '
-          f'{doc.cm2lbl.nbytes / 2**20:.1f} MiB, built in '
-          f'{doc_build_ms:.0f} ms, output int64 '
-          f'{doc_out.nbytes / 2**20:.2f} MiB')
+    print(f'tutorial (256^3 float64 table): {t_table:.3f} ms/label, lookup '
+          f'{table.cm2lbl.nbytes / 2**20:.1f} MiB, built in '
+          f'{table_build_ms:.0f} ms, output int64 '
+          f'{table_out.nbytes / 2**20:.2f} MiB')
     print(f'ours (PaletteDecoder):          {t_ours:.3f} ms/label from PIL, '
           f'{t_ours_bgr:.3f} ms/label from a BGR array (mmcv); lookup '
           f'{ours.nbytes} bytes, output uint8 {got.nbytes / 2**20:.2f} MiB')
-    print(f'speed-up: {t_doc / t_ours:.1f}x (from PIL), '
-          f'{t_doc / t_ours_bgr:.1f}x (BGR array); lookup memory: '
-          f'{doc.cm2lbl.nbytes / ours.nbytes:.0f}x smaller')
+    print(f'speed-up: {t_table / t_ours:.1f}x (from PIL), '
+          f'{t_table / t_ours_bgr:.1f}x (BGR array); lookup memory: '
+          f'{table.cm2lbl.nbytes / ours.nbytes:.0f}x smaller')
     print(f'one cv2.LUT pass over one (H, W) plane: {t_pass:.3f} ms, '
-          f'document / one pass = {t_doc / t_pass:.1f}x (the bound for any '
+          f'table / one pass = {t_table / t_pass:.1f}x (the bound for any '
           f'decoder with a table pass); ours costs '
           f'{t_ours_bgr / t_pass:.1f} passes')
     print(f'reading the label PNG ({len(png) / 1024:.0f} KiB, '
           f'mmcv.imfrombytes): {t_read:.3f} ms; our decode adds '
-          f'{100 * t_ours_bgr / t_read:.0f}%, the document\'s '
-          f'{100 * t_doc / t_read:.0f}%')
+          f'{100 * t_ours_bgr / t_read:.0f}%, the table\'s '
+          f'{100 * t_table / t_read:.0f}%')
 
 
 if __name__ == '__main__':

@@ -2,10 +2,11 @@ r"""Runner overhead: tools/train.py's runner vs a bare PyTorch loop.
 
 Both train the same model (built from the config), with the same batch size,
 input size and image files, for the same number of timed iterations after
-the same warm-up. The bare loop is the document's: a Dataset reading PNGs
-with PIL, a DataLoader, forward, cross entropy, backward, step.
+the same warm-up. The bare loop is the U-Net tutorial's ("图像分割"): a
+Dataset reading PNGs with PIL, a DataLoader, forward, cross entropy,
+backward, step.
 
-    python tools/analysis/benchmark_train.py configs/unet_seed_demo.py \
+    python tools/analysis/benchmark_train.py configs/unet_strided_demo.py \
         --data-root data/shapes --iters 30
 
 Prints iterations/s of both and the runner/bare time-per-iteration ratio
@@ -45,7 +46,7 @@ class IterClock(Hook):
 
 
 class PngPairs(torch.utils.data.Dataset):
-    """The document's loader: image and label PNGs -> tensors."""
+    """The U-Net tutorial's loader: image and label PNGs -> tensors."""
 
     def __init__(self, img_dir, ann_dir, mean, std):
         self.imgs = sorted(glob.glob(osp.join(img_dir, '*.png')))

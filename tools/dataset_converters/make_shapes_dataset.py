@@ -1,4 +1,4 @@
-"""Write the tiny synthetic shapes dataset used by configs/unet_seed_demo.py.
+"""Write the tiny synthetic shapes dataset of configs/unet_strided_demo.py.
 
     python tools/dataset_converters/make_shapes_dataset.py --out data/shapes
 """

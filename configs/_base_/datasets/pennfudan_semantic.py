@@ -1,6 +1,6 @@
 # PennFudanPed as person/background (instance ids collapsed to 1), with the
 # instance configs' split: 50 test images of a seeded permutation, 120 train.
-# Images fit a 256x256 square (longer side 256) as the document's
+# Images fit a 256x256 square (longer side 256) as the U-Net tutorial's
 # keep_image_size_open does; the model's data_preprocessor pads them.
 dataset_type = 'PennFudanSemanticDataset'
 data_root = 'data/PennFudanPed/'

@@ -1,8 +1,8 @@
 # Pascal VOC 2012 segmentation (train 1464 / val 1449 images), whole images,
 # as the FCN paper trains (batch 1, no augmentation). Labels: VOC's palette
-# PNGs or RGB colour PNGs (seeds 000/003), both read by LoadColorAnnotations;
-# CheckedVOCDataset fails early, naming them, on listed files that are
-# missing.
+# PNGs or RGB colour PNGs (as both tutorials read them), both read by
+# LoadColorAnnotations; CheckedVOCDataset fails early, naming them, on listed
+# files that are missing.
 dataset_type = 'CheckedVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 train_pipeline = [

@@ -1,6 +1,7 @@
-# VOC 2012 with seed 000's `keep_image_size_open` letterbox: the longest side
-# scaled to 256, pasted at the top-left of a black 256x256 square. Labels
-# are padded with 255 (ignored) rather than class 0 as in the document.
+# VOC 2012 with the `keep_image_size_open` letterbox of the tutorial
+# "图像分割": the longest side scaled to 256, pasted at the top-left of a
+# black 256x256 square. Labels are padded with 255 (ignored) rather than
+# class 0 as in the tutorial.
 # Test images keep their aspect ratio (longest side 256); predictions are
 # scored at the original resolution.
 _base_ = ['./voc12.py']
@@ -10,7 +11,7 @@ train_pipeline = [
     dict(type='LoadColorAnnotations'),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='Pad', size=img_scale, pad_val=dict(img=0, seg=255)),
-    dict(type='RandomFlip', prob=0.0),  # the document does not flip
+    dict(type='RandomFlip', prob=0.0),  # the tutorial does not flip
     dict(type='PackSegInputs')
 ]
 test_pipeline = [

@@ -1,4 +1,5 @@
-# Change-detection U-Net (ChangeUNet, built from the write-up's U-Net blocks)
+# Change-detection U-Net (ChangeUNet: FC-EF / FC-Siam, Daudt et al. 2018,
+# built from the strided-conv U-Net blocks)
 # with a one-logit BinaryChangeHead (sigmoid, BCE + Dice).
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(

@@ -28,7 +28,8 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # The best checkpoint by mIoU and the last one, as seed 003 keeps them.
+    # The best checkpoint by mIoU and the last one, as the FCN/VOC tutorial
+    # keeps them.
     checkpoint=dict(
         type='SafeCheckpointHook',
         by_epoch=False,
@@ -39,5 +40,6 @@ default_hooks = dict(
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='IndexedSegVisualizationHook'))
-# image | label | prediction of training batches (seed 000 every 100 iters).
+# image | label | prediction of training batches (every 100 iters, as the
+# U-Net tutorial "图像分割" saves them).
 custom_hooks = [dict(type='SegTrainVisHook', interval=100)]

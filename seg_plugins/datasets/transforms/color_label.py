@@ -1,12 +1,13 @@
 """Load colour-coded (RGB) label PNGs as class indices.
 
-Seed 003 maps colours with a 256**3 float64 table (134 MB) indexed by
-``(r * 256 + g) * 256 + b``. Here each channel goes through its own 256-entry
-table to a small bit field, the three fields are OR-ed into one byte and a
-256-entry table gives the class: four 256-byte tables in all, and every step
-is one vectorised OpenCV pass over uint8 data. Palettes whose channels take
-too many distinct values for 8 bits fall back to a binary search over the
-sorted packed colours (still a table of one entry per colour).
+The tutorial "pytorch使用voc分割数据集训练FCN流程讲解" maps colours with a
+256**3 float64 table (134 MB) indexed by ``(r * 256 + g) * 256 + b``. Here
+each channel goes through its own 256-entry table to a small bit field, the
+three fields are OR-ed into one byte and a 256-entry table gives the class:
+four 256-byte tables in all, and every step is one vectorised OpenCV pass over
+uint8 data. Palettes whose channels take too many distinct values for 8 bits
+fall back to a binary search over the sorted packed colours (still a table of
+one entry per colour).
 """
 import logging
 from typing import Optional, Sequence

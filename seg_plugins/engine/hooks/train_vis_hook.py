@@ -21,15 +21,16 @@ def colorize(label: np.ndarray, palette: np.ndarray) -> np.ndarray:
 class SegTrainVisHook(Hook):
     """Save image | label | prediction strips of training batches.
 
-    Seed 000 saves ``[image, label, output]`` of a training batch every 100
-    iterations. mmseg's ``SegVisualizationHook`` draws validation and test
-    samples only, so this hook does it for training: every ``interval``
-    iterations it predicts the current batch (model in eval mode, no
-    gradients, so BN statistics are not touched), and hands one picture, a
-    row per sample, to the runner's visualizer. Its ``LocalVisBackend``
-    writes ``<work_dir>/<timestamp>/vis_data/vis_image/train_strips_<iter>
-    .png``; add ``TensorboardVisBackend`` to ``visualizer.vis_backends`` to
-    get them in TensorBoard too.
+    The U-Net tutorial "图像分割" saves ``[image, label, output]`` of a
+    training batch every 100 iterations. mmseg's ``SegVisualizationHook``
+    draws validation and test samples only, so this hook does it for
+    training: every ``interval`` iterations it predicts the current batch
+    (model in eval mode, no gradients, so BN statistics are not touched),
+    and hands one picture, a row per sample, to the runner's visualizer. Its
+    ``LocalVisBackend`` writes
+    ``<work_dir>/<timestamp>/vis_data/vis_image/train_strips_<iter>.png``;
+    add ``TensorboardVisBackend`` to ``visualizer.vis_backends`` to get them
+    in TensorBoard too.
 
     Args:
         interval (int): Iterations between pictures. Default: 100.

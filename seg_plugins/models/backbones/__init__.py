@@ -1,5 +1,5 @@
 from .change_unet import ChangeUNet
-from .seed_unet import SeedUNet
+from .strided_conv_unet import SeedUNet, StridedConvUNet
 from .vgg import VGG16
 
-__all__ = ['ChangeUNet', 'SeedUNet', 'VGG16']
+__all__ = ['ChangeUNet', 'SeedUNet', 'StridedConvUNet', 'VGG16']

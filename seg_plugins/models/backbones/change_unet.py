@@ -4,9 +4,9 @@ import torch
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
-from ..utils.seed_unet_blocks import (
-    SeedUNetDecoder,
-    SeedUNetEncoder,
+from ..utils.strided_unet_blocks import (
+    StridedUNetDecoder,
+    StridedUNetEncoder,
     check_input_size,
 )
 
@@ -30,7 +30,8 @@ def fuse(feat_a: torch.Tensor, feat_b: torch.Tensor,
 
 @MODELS.register_module()
 class ChangeUNet(BaseModule):
-    """Bi-temporal change-detection U-Net built from the ``SeedUNet`` blocks.
+    """Bi-temporal change-detection U-Net built from the strided-conv U-Net
+    blocks of :class:`StridedConvUNet`.
 
     One class for the three FC-* variants (Daudt et al., 2018):
 
@@ -51,7 +52,7 @@ class ChangeUNet(BaseModule):
             ``ConcatCDInput`` stacks them). Siamese fusions need 2.
         fusion (str): 'early', 'siam_concat' or 'siam_diff'.
         base_channels (int): Channels of the first stage (16 in the FC-*
-            papers, 64 for the write-up's U-Net). Default: 16.
+            papers, 64 for the U-Net of the tutorial "图像分割"). Default: 16.
         num_stages (int): Encoder stages. Default: 5.
         dropout_ratio (float): ``Dropout2d`` in every block (0.2 in the FC-*
             papers). Default: 0.2.
@@ -84,14 +85,14 @@ class ChangeUNet(BaseModule):
         common = dict(dropout_ratio=dropout_ratio, padding_mode=padding_mode,
                       norm_cfg=norm_cfg, act_cfg=act_cfg)
         enc_in = in_channels * num_images if fusion == 'early' else in_channels
-        self.encoder = SeedUNetEncoder(enc_in, base_channels, num_stages,
-                                       **common)
+        self.encoder = StridedUNetEncoder(enc_in, base_channels,
+                                          num_stages, **common)
         channels = list(self.encoder.channels)
         skips = channels[:-1]
         if fusion == 'siam_concat':
             skips = [2 * c for c in skips]
             channels[-1] *= 2
-        self.decoder = SeedUNetDecoder(channels, skips, **common)
+        self.decoder = StridedUNetDecoder(channels, skips, **common)
 
     def forward(self, x: torch.Tensor) -> List[torch.Tensor]:
         """Args:

@@ -74,7 +74,7 @@ class VGG16(BaseModule):
             fc7 (1/32) instead of pool5. Default: (2, 3, 4), i.e. pool3,
             pool4 and pool5/fc7 as FCN-8s uses them.
         with_fc (bool): Add conv6/conv7 as in the paper. Default: False (the
-            document's plain pool5).
+            plain pool5 of the FCN/VOC tutorial's deconv+BN FCN8s).
         fc_channels (int): Channels of conv6/conv7. Default: 4096.
         fc6_padding (int): Padding of the 7x7 conv6. The paper uses 0 and
             pads the input by 100 pixels instead; 3 keeps the 1/32 map at the

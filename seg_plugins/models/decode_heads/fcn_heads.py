@@ -1,3 +1,4 @@
+import warnings
 from typing import List, Sequence
 
 import torch
@@ -10,8 +11,9 @@ from ..utils.fcn_blocks import UpsampleFuse
 
 @MODELS.register_module()
 class SkipFCNHead(BaseDecodeHead):
-    """FCN-32s / 16s / 8s head with skip fusion (Long et al. 2015), or the
-    deconv+BN decoder of seed 003.
+    """FCN-32s / 16s / 8s head with skip fusion (Long et al. 2015, "Fully
+    Convolutional Networks for Semantic Segmentation"), or the deconv+BN
+    decoder of the tutorial "pytorch使用voc分割数据集训练FCN流程讲解".
 
     ``style='paper'``: score the coarsest map with a 1x1 conv (``conv_seg``,
     the paper's ``score_fr``), then ``skips`` times: upsample the scores x2
@@ -20,8 +22,8 @@ class SkipFCNHead(BaseDecodeHead):
     pool3). The head returns scores at stride 32 / 2**skips; the segmentor's
     bilinear resize to the input size is the paper's fixed final upsampling.
 
-    ``style='doc'``: the document's FCN8s decoder, one stage per entry of
-    ``decoder_channels``: 3x3 stride-2 transposed conv -> act -> (+ skip for
+    ``style='deconv_bn'``: the tutorial's FCN8s decoder, one stage per entry
+    of ``decoder_channels``: 3x3 stride-2 transposed conv -> act -> (+ skip for
     the first ``skips`` stages) -> norm, then the 1x1 classifier
     (``conv_seg``). With five stages it returns (about) input-size scores.
 
@@ -35,19 +37,21 @@ class SkipFCNHead(BaseDecodeHead):
     Args:
         skips (int): Skip connections: 0 (FCN-32s), 1 (16s) or 2 (8s).
             Default: 2.
-        style (str): 'paper' or 'doc'. Default: 'paper'.
-        decoder_channels (Sequence[int]): Output channels of the document's
+        style (str): 'paper' or 'deconv_bn' ('doc', its deprecated name,
+            is accepted with a warning for one release). Default: 'paper'.
+        decoder_channels (Sequence[int]): Output channels of the deconv+BN
             upsampling stages; ``channels`` must equal the last one and stage
-            ``i < skips`` must match its skip's channels. Only for 'doc'.
-            Default: (512, 256, 128, 64, 32).
+            ``i < skips`` must match its skip's channels. Only for
+            'deconv_bn'. Default: (512, 256, 128, 64, 32).
         upsample_kernel (int, optional): Kernel of the transposed convs.
-            Default: 4 for 'paper' (bilinear x2), 3 for 'doc'.
+            Default: 4 for 'paper' (bilinear x2), 3 for 'deconv_bn'.
         **kwargs: :class:`BaseDecodeHead` arguments. 'paper' needs
             ``channels == in_channels[-1]``; ``norm_cfg``/``act_cfg`` are
-            used by 'doc' only.
+            used by 'deconv_bn' only.
     """
 
-    STYLES = ('paper', 'doc')
+    STYLES = ('paper', 'deconv_bn')
+    DEPRECATED_STYLES = {'doc': 'deconv_bn'}
 
     def __init__(self,
                  skips: int = 2,
@@ -57,6 +61,13 @@ class SkipFCNHead(BaseDecodeHead):
                  **kwargs):
         kwargs.setdefault('input_transform', 'multiple_select')
         super().__init__(**kwargs)
+        if style in self.DEPRECATED_STYLES:
+            new = self.DEPRECATED_STYLES[style]
+            warnings.warn(
+                f'{type(self).__name__}(style={style!r}) is deprecated and '
+                f'will be removed in the next release: use style={new!r} '
+                '(same layers, same weights).', FutureWarning, stacklevel=2)
+            style = new
         assert style in self.STYLES, (
             f'style must be one of {self.STYLES}, got {style!r}')
         assert self.input_transform == 'multiple_select', (
@@ -90,8 +101,9 @@ class SkipFCNHead(BaseDecodeHead):
                 f'{skips} skips need at least {skips} decoder stages, got '
                 f'decoder_channels={decoder_channels}')
             assert self.channels == decoder_channels[-1], (
-                f"style='doc' classifies the last decoder stage: channels "
-                f'must be {decoder_channels[-1]}, got {self.channels}')
+                f"style='deconv_bn' classifies the last decoder stage: "
+                f'channels must be {decoder_channels[-1]}, got '
+                f'{self.channels}')
             ins = [self.in_channels[-1]] + decoder_channels[:-1]
             skip_channels += [None] * (len(decoder_channels) - skips)
             stages = [
@@ -117,7 +129,7 @@ class SkipFCNHead(BaseDecodeHead):
         Returns:
             Tensor: scores (N, num_classes, H / s, W / s) with s = 32 /
             2**skips for 'paper', s = 32 / 2**len(decoder_channels) for
-            'doc' (up to the rounding of the pools).
+            'deconv_bn' (up to the rounding of the pools).
         """
         feats = self._transform_inputs(inputs)
         x, skips = feats[-1], feats[-2::-1]
@@ -125,6 +137,6 @@ class SkipFCNHead(BaseDecodeHead):
             x = self.cls_seg(x)
         for i, stage in enumerate(self.stages):
             x = stage(x, skips[i] if i < self.skips else None)
-        if self.style == 'doc':
+        if self.style == 'deconv_bn':
             x = self.cls_seg(x)
         return x

@@ -1,9 +1,10 @@
 """Pieces shared by both decoders of :class:`SkipFCNHead`.
 
-The paper's FCN-16s/8s (Long et al. 2015) and the document's decoder
-(seed 003) are the same loop: upsample x2 with a transposed conv, add a
-(projected) skip from the backbone, optionally normalise. They differ only
-in the settings of :class:`UpsampleFuse`.
+The paper's FCN-16s/8s (Long et al. 2015) and the deconv+BN decoder of the
+tutorial "pytorch使用voc分割数据集训练FCN流程讲解" are the same loop: upsample
+x2 with a transposed conv, add a (projected) skip from the backbone,
+optionally normalise. They differ only in the settings of
+:class:`UpsampleFuse`.
 """
 from typing import Optional, Sequence
 
@@ -70,7 +71,7 @@ class UpsampleFuse(nn.Module):
         lateral_conv (bool): Project the skip with a zero-initialised 1x1
             conv (the paper's ``score_pool4``/``score_pool3``: the net starts
             from its unfused predictions). If False, the skip is added as is
-            and must have ``out_channels`` channels (the document).
+            and must have ``out_channels`` channels (the tutorial).
         bilinear_init (bool): Initialise the transposed conv as bilinear
             interpolation (needs ``in_channels == out_channels``); it is
             still learned, as in the paper (the reference Caffe nets fix it).

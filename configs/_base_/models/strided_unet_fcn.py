@@ -1,5 +1,6 @@
-# The document's U-Net (seed 000 §1.1) as backbone, a plain mmseg FCNHead on
-# its finest map as the document's final conv (softmax over classes here).
+# The strided-conv U-Net variant (U-Net: Ronneberger et al. 2015; the variant:
+# the tutorial "图像分割") as backbone, a plain mmseg FCNHead on its finest map
+# as the tutorial's final conv (softmax over classes here).
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -8,14 +9,14 @@ data_preprocessor = dict(
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255,
-    # SeedUNet needs H, W divisible by 2**(num_stages - 1).
+    # StridedConvUNet needs H, W divisible by 2**(num_stages - 1).
     size_divisor=16,
     test_cfg=dict(size_divisor=16))
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
-        type='SeedUNet',
+        type='StridedConvUNet',
         in_channels=3,
         base_channels=64,
         num_stages=5,

@@ -1,9 +1,10 @@
-# The document's U-Net (16 base channels for a quick CPU run) + FCNHead on
+# The strided-conv U-Net variant of the tutorial "图像分割" (16 base channels
+# for a quick CPU run) + FCNHead on
 # the tiny synthetic shapes dataset, evaluated with mmseg's IoUMetric.
 #   python tools/dataset_converters/make_shapes_dataset.py --out data/shapes
-#   python tools/train.py configs/unet_seed_demo.py
+#   python tools/train.py configs/unet_strided_demo.py
 _base_ = [
-    './_base_/models/seed_unet_fcn.py', './_base_/datasets/shapes.py',
+    './_base_/models/strided_unet_fcn.py', './_base_/datasets/shapes.py',
     './_base_/default_runtime.py'
 ]
 model = dict(

@@ -3,12 +3,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from seg_plugins.models.backbones import SeedUNet
+from seg_plugins.models.backbones import StridedConvUNet
 
 
-# The document's network (seed 000 §1.1), verbatim in structure, as the
+# The U-Net of the tutorial "图像分割", verbatim in structure, as the
 # reference for parameter parity.
-class DocConvBlock(nn.Module):
+class TutorialConvBlock(nn.Module):
 
     def __init__(self, c_in, c_out):
         super().__init__()
@@ -21,7 +21,7 @@ class DocConvBlock(nn.Module):
             nn.LeakyReLU())
 
 
-class DocDownSample(nn.Module):
+class TutorialDownSample(nn.Module):
 
     def __init__(self, c):
         super().__init__()
@@ -30,7 +30,7 @@ class DocDownSample(nn.Module):
             nn.BatchNorm2d(c), nn.LeakyReLU())
 
 
-class DocUpSample(nn.Module):
+class TutorialUpSample(nn.Module):
 
     def __init__(self, c):
         super().__init__()
@@ -41,19 +41,19 @@ class DocUpSample(nn.Module):
                          1)
 
 
-class DocUNet(nn.Module):
+class TutorialUNet(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.c1, self.d1 = DocConvBlock(3, 64), DocDownSample(64)
-        self.c2, self.d2 = DocConvBlock(64, 128), DocDownSample(128)
-        self.c3, self.d3 = DocConvBlock(128, 256), DocDownSample(256)
-        self.c4, self.d4 = DocConvBlock(256, 512), DocDownSample(512)
-        self.c5 = DocConvBlock(512, 1024)
-        self.u1, self.c6 = DocUpSample(1024), DocConvBlock(1024, 512)
-        self.u2, self.c7 = DocUpSample(512), DocConvBlock(512, 256)
-        self.u3, self.c8 = DocUpSample(256), DocConvBlock(256, 128)
-        self.u4, self.c9 = DocUpSample(128), DocConvBlock(128, 64)
+        self.c1, self.d1 = TutorialConvBlock(3, 64), TutorialDownSample(64)
+        self.c2, self.d2 = TutorialConvBlock(64, 128), TutorialDownSample(128)
+        self.c3, self.d3 = TutorialConvBlock(128, 256), TutorialDownSample(256)
+        self.c4, self.d4 = TutorialConvBlock(256, 512), TutorialDownSample(512)
+        self.c5 = TutorialConvBlock(512, 1024)
+        self.u1, self.c6 = TutorialUpSample(1024), TutorialConvBlock(1024, 512)
+        self.u2, self.c7 = TutorialUpSample(512), TutorialConvBlock(512, 256)
+        self.u3, self.c8 = TutorialUpSample(256), TutorialConvBlock(256, 128)
+        self.u4, self.c9 = TutorialUpSample(128), TutorialConvBlock(128, 64)
         self.out = nn.Conv2d(64, 3, 3, 1, 1)
 
 
@@ -61,13 +61,13 @@ def n_params(module):
     return sum(p.numel() for p in module.parameters())
 
 
-def test_parameter_parity_with_document_unet():
-    doc = DocUNet()
-    assert n_params(SeedUNet()) == n_params(doc) - n_params(doc.out)
+def test_parameter_parity_with_tutorial_unet():
+    ref = TutorialUNet()
+    assert n_params(StridedConvUNet()) == n_params(ref) - n_params(ref.out)
 
 
-def test_layer_order_matches_document_conv_block():
-    block = SeedUNet().encoder.blocks[0]
+def test_layer_order_matches_tutorial_conv_block():
+    block = StridedConvUNet().encoder.blocks[0]
     kinds = [type(m).__name__ for m in block]
     assert kinds == ['Conv2d', 'BatchNorm2d', 'Dropout2d', 'LeakyReLU'] * 2
     assert block[0].padding_mode == 'reflect' and block[0].bias is None
@@ -75,7 +75,8 @@ def test_layer_order_matches_document_conv_block():
 
 @pytest.mark.parametrize('base,stages,in_ch', [(8, 5, 3), (4, 3, 6)])
 def test_output_shapes_finest_last(base, stages, in_ch):
-    net = SeedUNet(in_channels=in_ch, base_channels=base, num_stages=stages)
+    net = StridedConvUNet(in_channels=in_ch, base_channels=base,
+                          num_stages=stages)
     outs = net(torch.randn(2, in_ch, 32, 48))
     assert len(outs) == stages
     for i, out in enumerate(outs):
@@ -83,13 +84,13 @@ def test_output_shapes_finest_last(base, stages, in_ch):
         assert out.shape == (2, base * scale, 32 // scale, 48 // scale)
 
 
-def test_document_widths_by_default():
-    net = SeedUNet()
+def test_tutorial_widths_by_default():
+    net = StridedConvUNet()
     assert net.encoder.channels == [64, 128, 256, 512, 1024]
 
 
 def test_bad_input_size_is_a_clear_error():
-    net = SeedUNet(base_channels=4)
+    net = StridedConvUNet(base_channels=4)
     with pytest.raises(ValueError, match=r'divisible by 16 .*got 30x32'):
         net(torch.randn(1, 3, 30, 32))
     # Divisible, but the deepest map (1 pixel) is too small to reflect-pad.
@@ -97,12 +98,12 @@ def test_bad_input_size_is_a_clear_error():
         net(torch.randn(1, 3, 16, 64))
     assert net(torch.randn(1, 3, 32, 64))[-1].shape[-2:] == (32, 64)
     # Zero padding has no such minimum.
-    zeros = SeedUNet(base_channels=4, padding_mode='zeros')
+    zeros = StridedConvUNet(base_channels=4, padding_mode='zeros')
     assert zeros(torch.randn(1, 3, 16, 64))[-1].shape[-2:] == (16, 64)
 
 
 def test_norm_and_act_cfg_are_used():
-    net = SeedUNet(base_channels=4, num_stages=3,
+    net = StridedConvUNet(base_channels=4, num_stages=3,
                    norm_cfg=dict(type='GN', num_groups=2),
                    act_cfg=dict(type='ReLU'))
     kinds = {type(m).__name__ for m in net.modules()}

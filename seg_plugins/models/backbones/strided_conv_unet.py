@@ -1,22 +1,28 @@
+import warnings
 from typing import List, Optional
 
 import torch
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
-from ..utils.seed_unet_blocks import (
-    SeedUNetDecoder,
-    SeedUNetEncoder,
+from ..utils.strided_unet_blocks import (
+    StridedUNetDecoder,
+    StridedUNetEncoder,
     check_input_size,
 )
 
 
 @MODELS.register_module()
-class SeedUNet(BaseModule):
-    """The U-Net of seed 000 §1.1 as an mmseg backbone.
+class StridedConvUNet(BaseModule):
+    """U-Net variant with strided-conv down-sampling, as an mmseg backbone.
 
-    With defaults it is the document's ``UNet`` without its final ``out``
-    conv and sigmoid: those belong to the decode head here.
+    The encoder-decoder with skips is U-Net's (Ronneberger et al. 2015,
+    "U-Net: Convolutional Networks for Biomedical Image Segmentation"); the
+    variant is the one of the tutorial "图像分割": 3x3 stride-2 convs instead
+    of max pooling, nearest up-sampling + 1x1 conv instead of transposed
+    convs, reflect padding, ``Dropout2d`` and LeakyReLU in every block. With
+    defaults it is that tutorial's ``UNet`` without its final ``out`` conv
+    and sigmoid: those belong to the decode head here.
 
     Args:
         in_channels (int): Input channels (6 for a concatenated image pair).
@@ -45,10 +51,10 @@ class SeedUNet(BaseModule):
         self.padding_mode = padding_mode
         common = dict(dropout_ratio=dropout_ratio, padding_mode=padding_mode,
                       norm_cfg=norm_cfg, act_cfg=act_cfg)
-        self.encoder = SeedUNetEncoder(in_channels, base_channels, num_stages,
-                                       **common)
+        self.encoder = StridedUNetEncoder(in_channels, base_channels,
+                                          num_stages, **common)
         channels = self.encoder.channels
-        self.decoder = SeedUNetDecoder(channels, channels[:-1], **common)
+        self.decoder = StridedUNetDecoder(channels, channels[:-1], **common)
 
     def forward(self, x: torch.Tensor) -> List[torch.Tensor]:
         """Args:
@@ -63,3 +69,16 @@ class SeedUNet(BaseModule):
                          self.padding_mode)
         feats = self.encoder(x)
         return self.decoder(feats[-1], feats[:-1])
+
+
+@MODELS.register_module()
+class SeedUNet(StridedConvUNet):
+    """Deprecated name of :class:`StridedConvUNet`, kept for one release so
+    configs written against it still build; warns when built."""
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn(
+            "type='SeedUNet' is deprecated and will be removed in the next "
+            "release: use type='StridedConvUNet' (same arguments, same "
+            'weights).', FutureWarning, stacklevel=2)
+        super().__init__(*args, **kwargs)

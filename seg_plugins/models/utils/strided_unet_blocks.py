@@ -1,8 +1,11 @@
-"""Building blocks of the U-Net in seed 000 §1.1, shared by every U-Net here.
+"""Blocks of the strided-conv U-Net variant, shared by every U-Net here.
 
-``ConvBlock``, ``DownSample`` and ``UpSample`` follow the document's
-``Conv_Block``, ``DownSample`` and ``UpSample`` layer for layer (so parameter
-counts match), with norm/activation configurable the mmcv way.
+U-Net is Ronneberger et al. 2015; this variant (strided 3x3 conv
+down-sampling, nearest up-sampling + 1x1 conv, reflect padding, Dropout2d,
+LeakyReLU) is the tutorial "图像分割"'s. ``ConvBlock``, ``DownSample`` and
+``UpSample`` follow its ``Conv_Block``, ``DownSample`` and ``UpSample`` layer
+for layer (so parameter counts match), with norm/activation configurable the
+mmcv way.
 """
 from typing import List, Optional, Sequence
 
@@ -38,7 +41,7 @@ class ConvBlock(nn.Sequential):
                 nn.Conv2d(c_in, out_channels, 3, 1, 1, bias=False,
                           padding_mode=padding_mode),
                 build_norm_layer(norm_cfg, out_channels)[1],
-                # The document drops whole channels between norm and
+                # The tutorial drops whole channels between norm and
                 # activation, which ConvModule's order cannot express.
                 nn.Dropout2d(dropout_ratio),
                 build_activation_layer(act_cfg),
@@ -113,7 +116,7 @@ def check_input_size(x: torch.Tensor, num_stages: int, name: str,
             f'for the minimum size.')
 
 
-class SeedUNetEncoder(BaseModule):
+class StridedUNetEncoder(BaseModule):
     """The contracting path: ConvBlock, then (DownSample, ConvBlock) per stage.
 
     Args:
@@ -156,7 +159,7 @@ class SeedUNetEncoder(BaseModule):
         return feats
 
 
-class SeedUNetDecoder(BaseModule):
+class StridedUNetDecoder(BaseModule):
     """The expanding path: per stage UpSample (+skip) then ConvBlock.
 
     Args:

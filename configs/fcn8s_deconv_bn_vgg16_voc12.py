@@ -1,5 +1,6 @@
-# Seed 003's FCN8s recipe: VGG16 conv layers (ImageNet weights, no fc6/fc7),
-# the document's decoder (five 3x3 stride-2 transposed convs with ReLU and
+# The FCN8s recipe of the tutorial "pytorch使用voc分割数据集训练FCN流程讲解"
+# (FCN: Long et al. 2015): VGG16 conv layers (ImageNet weights, no fc6/fc7),
+# its deconv+BN decoder (five 3x3 stride-2 transposed convs with ReLU and
 # BN, pool4 and pool3 added, 1x1 classifier), 224x224 crops, batch 32,
 # CrossEntropy (mean), SGD lr 1e-3 momentum 0.7, 50 epochs; best (mIoU) and
 # last checkpoints kept. Differences: crops are random rather than always
@@ -14,7 +15,7 @@ crop_size = (224, 224)
 model = dict(
     backbone=dict(with_fc=False),
     decode_head=dict(
-        style='doc',
+        style='deconv_bn',
         in_channels=[256, 512, 512],  # pool3, pool4, pool5
         channels=32,
         decoder_channels=(512, 256, 128, 64, 32),

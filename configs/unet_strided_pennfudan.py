@@ -1,9 +1,10 @@
-# The document's U-Net (seed 000 §1.1, 64 base channels) + FCNHead as
-# person/background segmentation of PennFudanPed (the §2.3 data), trained as
-# the document trains its U-Net: Adam (lr 1e-3), batch 2, 256x256 inputs.
-#   python tools/train.py configs/unet_seed_pennfudan.py
+# The strided-conv U-Net variant of the tutorial "图像分割" (64 base channels)
+# + FCNHead as person/background segmentation of PennFudanPed (the data of
+# its Mask R-CNN section), trained as the tutorial trains its U-Net: Adam
+# (lr 1e-3), batch 2, 256x256 inputs.
+#   python tools/train.py configs/unet_strided_pennfudan.py
 _base_ = [
-    './_base_/models/seed_unet_fcn.py',
+    './_base_/models/strided_unet_fcn.py',
     './_base_/datasets/pennfudan_semantic.py', './_base_/default_runtime.py'
 ]
 # Training batches are padded to 256x256 (the padding is ignored by the

@@ -1,11 +1,12 @@
-# Seed 000 §1.1's U-Net (64-1024 channels) on VOC 2012 (JPEGImages +
-# SegmentationClass, palette or RGB colour PNGs), trained as the document
-# does: 256 letterbox, batch 2, Adam (lr 1e-3), an image | label |
-# prediction picture every 100 iterations. The document regresses RGB
+# The strided-conv U-Net variant of the tutorial "图像分割" (64-1024 channels)
+# on VOC 2012 (JPEGImages + SegmentationClass, palette or RGB colour PNGs),
+# trained as the tutorial does: 256 letterbox, batch 2, Adam (lr 1e-3), an
+# image | label | prediction picture every 100 iterations. It regresses RGB
 # colours with a sigmoid and BCE; here 21 classes with softmax CE, so that
 # mIoU means something. Best (mIoU) and last checkpoints kept.
 _base_ = [
-    './_base_/models/seed_unet_fcn.py', './_base_/datasets/voc12_letterbox.py',
+    './_base_/models/strided_unet_fcn.py',
+    './_base_/datasets/voc12_letterbox.py',
     './_base_/default_runtime.py'
 ]
 model = dict(decode_head=dict(num_classes=21))
