@@ -2,4 +2,4 @@
 
 Each module registers its classes into ``mmseg.registry.MODELS``.
 """
-from . import bit, changer, hanet, lightcdnet, snunet, tinycd  # noqa: F401  (registration)
+from . import bit, changer, hanet, lightcdnet, siamese_resnet, snunet, tinycd  # noqa: F401  (registration)

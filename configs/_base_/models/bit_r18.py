@@ -1,0 +1,58 @@
+# BIT (Chen et al., 2021): ResNet-18 V1c's first three stages (layer3 at
+# stride 1: 1/8 resolution, 256 channels) run on both dates with shared
+# weights, then the bitemporal image transformer (4 tokens per date, 1
+# encoder and 8 decoder layers, width 32) and a 1x1 two-class classifier at
+# full resolution, as open-cd configures it.
+norm_cfg = dict(type='BN', requires_grad=True)
+data_preprocessor = dict(
+    type='MultiImageSegDataPreProcessor',
+    num_images=2,
+    # Per image (RGB); repeated for each date.
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+    size_divisor=32,
+    test_cfg=dict(size_divisor=32))
+model = dict(
+    type='EncoderDecoder',
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        type='SiameseResNetV1c',
+        in_channels=3,
+        depth=18,
+        num_stages=3,
+        strides=(1, 2, 1),
+        dilations=(1, 1, 1),
+        out_indices=(2, ),
+        norm_cfg=norm_cfg,
+        norm_eval=False,
+        style='pytorch',
+        contract_dilation=True,
+        # Downloads nothing. The published F1 starts from ImageNet weights:
+        # a ResNet-18 checkpoint of mmseg, mmpretrain, timm (resnet18d) or
+        # torchvision layout loads with
+        #   init_cfg=dict(type='Pretrained', checkpoint='resnet18.pth')
+        init_cfg=None),
+    decode_head=dict(
+        type='BITHead',
+        in_channels=256,
+        in_index=-1,
+        channels=32,
+        token_len=4,
+        embed_dims=64,
+        num_heads=8,
+        ffn_channels=64,
+        enc_depth=1,
+        dec_depth=8,
+        pre_upsample=2,
+        upsample=4,
+        dropout_ratio=0.1,
+        num_classes=2,
+        align_corners=False,
+        loss_decode=dict(
+            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
+            avg_non_ignore=True)),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
