@@ -14,42 +14,59 @@ from mmseg.structures import SegDataSample
 from torch import nn
 
 from ..utils.image_io import read_image
+from ..utils.precision import set_precision
 
 ImageLike = Union[str, np.ndarray]
+BACKENDS = ('pytorch', 'onnxruntime', 'openvino')
 
 
 def init_change_model(config, checkpoint: Optional[str] = None,
                       device: str = 'cpu', cfg_options=None,
-                      backend: str = 'pytorch') -> nn.Module:
+                      backend: str = 'pytorch',
+                      precision: str = 'fp32') -> nn.Module:
     """Build a change-detection model from a config.
 
     Args:
         config (str | Config): The model's config.
         checkpoint (str, optional): 'pytorch': a .pth file (mmseg's
             ``init_model``, loaded with ``weights_only=True``);
-            'onnxruntime': the .onnx file exported from this config by
-            ``tools/deploy/export_onnx.py``.
+            'onnxruntime' and 'openvino': the .onnx file exported from this
+            config by ``tools/deploy/export_onnx.py``.
         device (str): 'cpu' or 'cuda[:N]'.
         cfg_options (dict, optional): Overrides merged into the config.
-        backend (str): 'pytorch' (weights in ``channels_last``) or
-            'onnxruntime'. Either way the model has mmseg's ``test_step``
-            and the config's data preprocessor.
+        backend (str): 'pytorch' (weights in ``channels_last``),
+            'onnxruntime' or 'openvino' (the exported graph). Either way the
+            model has mmseg's ``test_step`` and the config's data
+            preprocessor.
+        precision (str): 'pytorch' backend: 'fp32', 'bf16', 'fp16' (GPU)
+            or 'auto' (bf16 where the hardware runs it natively, else
+            fp32); the network computes in it under autocast and its logits
+            return as fp32 (``seg_plugins.utils.precision``). 'openvino':
+            'fp32', 'bf16' or 'auto'; 'onnxruntime' runs fp32 ('fp32' or
+            'auto').
     """
-    if backend == 'onnxruntime':
+    if backend not in BACKENDS:
+        raise ValueError(f'backend must be one of {BACKENDS}, got '
+                         f'{backend!r}')
+    if backend == 'onnxruntime' and precision not in ('fp32', 'auto'):
+        raise ValueError(f'precision={precision!r} is for the pytorch and '
+                         'openvino backends; onnxruntime runs the graph in '
+                         'fp32')
+    if backend != 'pytorch':
         from ..deploy import init_ort_model
         if checkpoint is None:
-            raise ValueError("backend='onnxruntime' needs the .onnx file as "
+            raise ValueError(f'backend={backend!r} needs the .onnx file as '
                              'checkpoint')
-        return init_ort_model(config, checkpoint, device, cfg_options)
-    if backend != 'pytorch':
-        raise ValueError(f"backend must be 'pytorch' or 'onnxruntime', got "
-                         f'{backend!r}')
+        extra = dict(precision=precision) if backend == 'openvino' else {}
+        return init_ort_model(config, checkpoint, device, cfg_options,
+                              backend=backend, **extra)
     model = init_model(config, checkpoint, device=device,
                        cfg_options=cfg_options)
-    # Convolutions run faster on channels_last weights (the change U-Net on
-    # 2 CPU cores: 1.5-1.9x for 4 x 256^2, 1.2x for a 4096^2 scene;
-    # tools/analysis/benchmark_backends.py); outputs follow the weights.
-    return model.to(memory_format=torch.channels_last)
+    # Convolutions run faster on channels_last weights on the CPU
+    # (tools/analysis/benchmark_backends.py); outputs follow the weights.
+    model = model.to(memory_format=torch.channels_last)
+    set_precision(model, precision, device)
+    return model
 
 
 def axis_windows(length: int, tile: int,
@@ -122,8 +139,7 @@ def model_input(tile: Tile) -> torch.Tensor:
     """(T*C, h, w) input of one tile: an (h, w, T*C) array or the dates'
     (h, w, C) arrays, uint8 kept, any other type as float32 (torch lacks
     most uint16 ops). Converted, concatenated and made channel-first in
-    one copy: ``astype`` then a transposing copy took 4 ms per 256^2
-    4-band uint16 pair, this 0.3 ms."""
+    one copy, not ``astype`` then a second, transposing copy."""
     dates = [np.atleast_3d(d) for d in (
         tile if isinstance(tile, (list, tuple)) else [tile])]
     dtype = (np.uint8 if all(d.dtype == np.uint8 for d in dates)

@@ -73,7 +73,6 @@ class ORTSegmentor(EncoderDecoder):
                  threads: int = 0,
                  expected_preprocessing: Optional[dict] = None,
                  init_cfg=None):
-        import onnxruntime as ort
         if not os.path.isfile(onnx_file):
             raise FileNotFoundError(f'ONNX file not found: {onnx_file}')
         meta = _read_metadata(onnx_file)
@@ -96,16 +95,30 @@ class ORTSegmentor(EncoderDecoder):
         self.align_corners = False
         self.decode_head = _HeadInfo(meta.get('threshold'),
                                      self.num_classes, self.out_channels)
+        self._fixed = self._open(onnx_file, device,
+                                 int(threads) or usable_cores())
+
+    def _open(self, onnx_file: str, device: str, threads: int) -> list:
+        """Start the runtime on the graph.
+
+        Returns:
+            list: the input's (N, C, H, W), None where a dimension is
+            dynamic.
+        """
+        import onnxruntime as ort
         options = ort.SessionOptions()
         # ONNX Runtime's own default counts physical cores; torch (and
         # the benchmark's 'threads = cores') use every CPU we may run on.
-        options.intra_op_num_threads = int(threads) or usable_cores()
+        options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(
             onnx_file, options, providers=_providers(device))
         graph_input = self.session.get_inputs()[0]
         self._input_name = graph_input.name
-        self._fixed = [d if isinstance(d, int) else None
-                       for d in graph_input.shape]
+        return [d if isinstance(d, int) else None for d in graph_input.shape]
+
+    def _execute(self, array: np.ndarray) -> np.ndarray:
+        """Probabilities of one batch, (N, C_in, H, W) float32 in."""
+        return self.session.run(None, {self._input_name: array})[0]
 
     @property
     def with_decode_head(self) -> bool:
@@ -142,12 +155,11 @@ class ORTSegmentor(EncoderDecoder):
             if fixed_n != 1:
                 raise ValueError(f'{self.onnx_file} takes batches of exactly '
                                  f'{fixed_n}, got {n}: export with --dynamic')
-            outs = [self.session.run(None, {self._input_name: a[None]})[0]
+            outs = [self._execute(a[None])
                     for a in np.ascontiguousarray(array)]
             probs = np.concatenate(outs)
         else:
-            probs = self.session.run(
-                None, {self._input_name: np.ascontiguousarray(array)})[0]
+            probs = self._execute(np.ascontiguousarray(array))
         return torch.from_numpy(probs).to(inputs.device)
 
     def encode_decode(self, inputs: Tensor,
@@ -215,8 +227,10 @@ def _pad_for_graph(pre: dict, divisor: int) -> dict:
 
 def init_ort_model(config, onnx_file: str, device: str = 'cpu',
                    cfg_options: Optional[dict] = None,
-                   threads: int = 0) -> ORTSegmentor:
-    """Build an :class:`ORTSegmentor` for ``config``'s exported graph.
+                   threads: int = 0,
+                   backend: str = 'onnxruntime',
+                   **runtime_kwargs) -> ORTSegmentor:
+    """Build a segmentor running ``config``'s exported graph.
 
     Args:
         config (str | Config): The config the graph was exported from (its
@@ -225,6 +239,10 @@ def init_ort_model(config, onnx_file: str, device: str = 'cpu',
         device (str): 'cpu' or 'cuda[:N]'.
         cfg_options (dict, optional): Overrides merged into the config.
         threads (int): CPU threads; 0: one per CPU this process may use.
+        backend (str): 'onnxruntime' (:class:`ORTSegmentor`) or 'openvino'
+            (:class:`OpenVINOSegmentor`).
+        **runtime_kwargs: The segmentor's own arguments (OpenVINO's
+            ``precision``).
 
     Returns:
         ORTSegmentor: in eval mode, with ``.cfg`` and ``dataset_meta``.
@@ -233,13 +251,18 @@ def init_ort_model(config, onnx_file: str, device: str = 'cpu',
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    model = ORTSegmentor(
+    runtimes = dict(onnxruntime='ORTSegmentor', openvino='OpenVINOSegmentor')
+    if backend not in runtimes:
+        raise ValueError(f'backend must be one of {sorted(runtimes)}, got '
+                         f'{backend!r}')
+    model = MODELS.get(runtimes[backend])(
         onnx_file,
         data_preprocessor=cfg.model.data_preprocessor,
         test_cfg=cfg.model.get('test_cfg'),
         device=device,
         threads=threads,
-        expected_preprocessing=preprocessing(cfg))
+        expected_preprocessing=preprocessing(cfg),
+        **runtime_kwargs)
     model.cfg = cfg
     classes: Sequence = model.meta.get('classes') or ()
     model.dataset_meta = dict(classes=tuple(classes)) if classes else None
