@@ -16,6 +16,8 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImagePairFromFile'),
     dict(type='LoadChangeLabel'),
+    # The dates in either order (open-cd's MultiImgExchangeTime).
+    dict(type='RandomDateSwap', prob=0.5),
     # Photometric: each date on its own (mmseg's transform, per image).
     dict(
         type='ApplyToEachImage',
