@@ -1,4 +1,4 @@
-"""ChangerEx's decoder (Fang, Li, Zhang, Zhou and Wang 2023, "Changer:
+"""ChangerEx's decoder (Fang, Li and Li 2023, "Changer:
 Feature Interaction is What You Need for Change Detection", IEEE TGRS).
 
 ChangerEx is ``SiameseResNetV1c`` with spatial and channel exchange between
