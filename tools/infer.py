@@ -47,12 +47,13 @@ from seg_plugins.apis import (
 from seg_plugins.engine.preemption import Preempted, StopSignal
 from seg_plugins.geo import parse_bands
 from seg_plugins.geo.cog import check_outputs, remove_partials
+from seg_plugins.geo.radiometry import METHODS as RADIOMETRIC_METHODS
 from seg_plugins.utils.image_io import read_image
 from seg_plugins.utils.malloc import keep_freed_memory
 
 PNG_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp')
 SCENE_ONLY = ('polygons', 'quicklook', 'label', 'bands', 'align',
-              'resume')
+              'resume', 'radiometric')
 
 
 def overlay(img_b: np.ndarray, change: np.ndarray,
@@ -88,6 +89,12 @@ def parse_args(argv=None):
                         'e.g. 1,2,3 (default: all)')
     parser.add_argument('--align', action='store_true',
                         help='resample B onto A\'s grid (bilinear)')
+    parser.add_argument('--radiometric', choices=RADIOMETRIC_METHODS,
+                        help='relative radiometric normalisation before the '
+                        'model, with statistics of the whole scene: none '
+                        '(the default), standardize (each date by its own '
+                        'per-band statistics) or match (B\'s histograms '
+                        'onto A\'s); docs/en/user_guides/radiometry.md')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace existing outputs')
     parser.add_argument('--resume', action='store_true',
@@ -253,7 +260,8 @@ def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
             polygons=polygons, min_area=args.min_area,
             progress=lambda n: bar.update(n), resume=args.resume,
             checkpoint_seconds=args.checkpoint_seconds, on_start=start,
-            should_stop=stop and (lambda: stop.received is not None))
+            should_stop=stop and (lambda: stop.received is not None),
+            radiometric=args.radiometric or 'none')
     except SceneStopped as e:
         print()  # after the progress bar
         stopped(where or out, stop, f'{e.done} of {e.tiles} tiles saved in '

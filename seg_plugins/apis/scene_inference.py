@@ -36,6 +36,7 @@ from torch import nn
 from ..engine.preemption import Preempted
 from ..geo.cog import COGWriter, check_outputs, not_resumable
 from ..geo.ground_area import GroundArea, ground_area
+from ..geo.radiometry import RadiometricNormalizer, check_method, scene_stats
 from ..geo.raster_pair import RasterPair
 from ..utils.cpu_turns import CPUTurns, model_takes_every_core
 from .change_inference import (
@@ -110,6 +111,32 @@ def warn_units(pair: RasterPair, model: nn.Module) -> None:
                 'not rescaled, so the results will not mean much; use a '
                 'config made for this imagery (README: Bands and values)',
                 stacklevel=3)
+
+
+def model_mean_std(model: nn.Module, channels: int):
+    """The preprocessor's per-image mean and std (C, ) in the loader's
+    channel order (reversed for 3 bands it converts to RGB), or (None,
+    None) when it has none: the target of 'standardize'."""
+    pre = getattr(model, 'data_preprocessor', None)
+    mean, std = getattr(pre, 'mean', None), getattr(pre, 'std', None)
+    if mean is None or std is None or mean.numel() < channels:
+        return None, None
+    mean, std = (v.detach().cpu().reshape(-1)[:channels].double().numpy()
+                 for v in (mean, std))
+    if channels == 3 and getattr(pre, 'swap_channels', False):
+        mean, std = mean[::-1], std[::-1]
+    return mean, std
+
+
+def scene_normalizer(model: nn.Module, pair: RasterPair,
+                     method: str) -> RadiometricNormalizer:
+    """``method``'s normalisation with the statistics of the whole scene
+    (``geo/radiometry.py``), computed once, so that every tile gets the
+    same mapping."""
+    if check_method(method) == 'none':
+        return RadiometricNormalizer('none')
+    mean, std = model_mean_std(model, pair.channels)
+    return RadiometricNormalizer(method, scene_stats(pair), mean, std)
 
 
 def _put(q: queue.Queue, item, stop: threading.Event) -> bool:
@@ -223,6 +250,7 @@ class _Prefix:
 def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
                 write_q: queue.Queue, stop: threading.Event, stats: dict,
                 turns: CPUTurns, cpu: dict,
+                norm: RadiometricNormalizer,
                 chunk: int = BAND_TILES) -> None:
     """Read the tiles of one row of a band (``tile_windows``' order) as one
     window and hand them out one by one: one window per row of a band
@@ -238,7 +266,8 @@ def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
     ``tools/analysis/benchmark_scene.py``'s 4-band 4096^2 pair).
 
     Taking turns, the two dates are read at once, between forward passes;
-    the CPU time of those reads goes to ``cpu['read_dates']``.
+    the CPU time of those reads goes to ``cpu['read_dates']``. Each window
+    read is normalised with the scene's ``norm``.
     """
     with _TimedPool(2) if turns.enabled else nullcontext() as pool:
         try:
@@ -247,6 +276,7 @@ def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
                 cols = slice(tiles[0][1][1].start, tiles[-1][1][1].stop)
                 with turns.side():
                     img_a, img_b, valid = pair.read(rows, cols, pool)
+                    img_a, img_b = norm.apply(img_a, img_b, valid)
                 if not _hand_out(tiles, cols, img_a, img_b, valid, out_q,
                                  write_q, stop, stats):
                     return
@@ -370,8 +400,8 @@ def infer_change_scene(model: nn.Module,
                        resume: bool = False,
                        checkpoint_seconds: Optional[float] = 60.0,
                        on_start: Optional[Callable[[int, int], None]] = None,
-                       should_stop: Optional[Callable[[], bool]] = None
-                       ) -> dict:
+                       should_stop: Optional[Callable[[], bool]] = None,
+                       radiometric: str = 'none') -> dict:
     """Change map of a scene pair, streamed from and to GeoTIFFs.
 
     Args:
@@ -424,6 +454,12 @@ def infer_change_scene(model: nn.Module,
             :class:`SceneStopped`: a graceful stop on SIGTERM loses
             nothing (``tools/infer.py``). Not asked while the COGs are
             published.
+        radiometric (str): Relative radiometric normalisation of the
+            dates before the model (``geo/radiometry.py``): 'none',
+            'standardize' (each date onto the preprocessor's mean/std by
+            its own statistics) or 'match' (B's histograms onto A's).
+            Statistics of the whole scene, computed once; the change COG
+            records the method in its ``RADIOMETRIC`` tag.
 
     Returns:
         dict: ``change``, ``prob``, ``polygons`` (paths or None),
@@ -441,16 +477,19 @@ def infer_change_scene(model: nn.Module,
         reader, with its reads of the two dates, and of the writer:
         beside the model, or between its forward passes) and
         ``commit_seconds`` (publishing the COGs, after it);
-        ``took_turns`` (see ``take_turns``).
+        ``took_turns`` (see ``take_turns``); ``radiometric``.
 
     Raises:
         ValueError: unreadable input, grids that differ without
-            ``align``, a band count the model does not take, or an output
-            that is an input or another output.
+            ``align``, a band count the model does not take, an output
+            that is an input or another output, an unknown
+            ``radiometric``, or a normalisation asked for on dates that
+            share no valid pixel.
         FileExistsError: an output exists and ``overwrite`` is False.
         SceneStopped: ``should_stop`` returned True; resume to go on.
     """
     assert 0 <= overlap < tile, f'need 0 <= overlap < tile, got {overlap}'
+    check_method(radiometric)
     start = time.perf_counter()
     check_outputs((out, prob_out, polygons), overwrite, (path_a, path_b))
     env = dict(GDAL_CACHEMAX=gdal_cache_mb)
@@ -459,19 +498,20 @@ def infer_change_scene(model: nn.Module,
         pair.check_channels(model_in_channels(model),
                             'the config (model.backbone.in_channels)')
         warn_units(pair, model)
+        norm = scene_normalizer(model, pair, radiometric)
         if take_turns is None:
             take_turns = model_takes_every_core(model)
         record = SceneProgress(out, run_key(
             model, path_a, path_b, bands=[int(b) for b in pair.bands],
             align=align, tile=tile, overlap=overlap, batch_size=batch_size,
-            prob=bool(prob_out)))
+            prob=bool(prob_out), radiometric=radiometric))
         done, counts = (_resumable(record, pair.grid, out, prob_out)
                         if resume else (0, None))
         areas = ground_area(pair.grid)
         stats = _run(model, pair, out, prob_out, tile, overlap, batch_size,
                      env, progress, CPUTurns(take_turns), record, done,
                      counts, checkpoint_seconds, on_start, areas,
-                     should_stop)
+                     should_stop, norm)
     changed_m2 = stats.pop('changed_m2')
     summary = dict(
         change=str(out), prob=prob_out and str(prob_out), polygons=None,
@@ -481,7 +521,7 @@ def infer_change_scene(model: nn.Module,
         changed_area_m2=None if areas is None else changed_m2,
         georeferenced=pair.grid.crs is not None,
         crs=pair.grid.crs and pair.grid.crs.to_string(), regions=None,
-        took_turns=take_turns, **stats)
+        took_turns=take_turns, radiometric=radiometric, **stats)
     summary['changed_percent'] = (100 * stats['changed_pixels'] /
                                   max(stats['valid_pixels'], 1))
     if polygons:
@@ -512,14 +552,16 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
          env, progress, turns: CPUTurns, record: SceneProgress, done: int,
          counts: Optional[dict], every: Optional[float], on_start,
          areas: Optional[GroundArea],
-         should_stop: Optional[Callable[[], bool]]) -> dict:
+         should_stop: Optional[Callable[[], bool]],
+         norm: RadiometricNormalizer) -> dict:
     """The read -> infer -> write pipeline from tile ``done`` on; outputs
     committed on success, on failure removed or, once progress is saved,
     kept to resume; when ``should_stop``, progress saved and kept."""
     writers = []
     try:
         writers.append(COGWriter(out, pair.grid, nodata=NODATA,
-                                 resume=done > 0))
+                                 resume=done > 0,
+                                 tags=dict(RADIOMETRIC=norm.method)))
         if prob_out:
             writers.append(COGWriter(prob_out, pair.grid, masked=True,
                                      resampling='average', resume=done > 0))
@@ -542,7 +584,7 @@ def _run(model, pair: RasterPair, out, prob_out, tile, overlap, batch_size,
     cpu = {}
     reader = _worker(
         lambda: _read_tiles(pair, windows, read_q, write_q, stop, stats,
-                            turns, cpu),
+                            turns, cpu, norm),
         stop, read_q, errors, env, cpu, 'read')
     writer = _worker(lambda: _write_tiles(writers, write_q, stop, prefix,
                                           turns, record, every, areas),

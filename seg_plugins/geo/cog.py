@@ -154,6 +154,7 @@ class COGWriter:
         resume (bool): Write into the raw files an interrupted run left
             (which must be there), instead of removing them and starting
             new ones.
+        tags (dict, optional): Dataset metadata (GDAL tags) of the COG.
 
     Attributes:
         files (list[str]): The raw files written (data, then mask).
@@ -161,8 +162,9 @@ class COGWriter:
 
     def __init__(self, path: str, grid: Grid, nodata: Optional[int] = None,
                  masked: bool = False, resampling: str = 'nearest',
-                 resume: bool = False):
+                 resume: bool = False, tags: Optional[dict] = None):
         self.path = str(path)
+        self.tags = dict(tags or {})
         self.partial = self.path + '.partial'
         self.grid, self.nodata = grid, nodata
         self.masked = masked
@@ -238,6 +240,10 @@ class COGWriter:
         if grid.crs is not None or grid.transform != Affine.identity():
             ET.SubElement(root, 'GeoTransform').text = ', '.join(
                 repr(float(v)) for v in grid.transform.to_gdal())
+        if self.tags:  # the COG driver copies them
+            meta = ET.SubElement(root, 'Metadata')
+            for key, value in self.tags.items():
+                ET.SubElement(meta, 'MDI', key=str(key)).text = str(value)
         band = _raw_band(root, self.files[0], grid.width)
         band.set('band', '1')
         if self.nodata is not None:

@@ -186,7 +186,10 @@ def write_scene_pair(out_dir: str,
                      b_shift: Tuple[int, int] = (0, 0),
                      compress: Optional[str] = 'deflate',
                      blocksize: int = 256,
-                     prefix: str = 'scene') -> Dict[str, str]:
+                     prefix: str = 'scene',
+                     b_radiometry: Optional[Tuple[Sequence[float],
+                                                  Sequence[float]]] = None
+                     ) -> Dict[str, str]:
     """Write ``<prefix>_A.tif``, ``<prefix>_B.tif`` and
     ``<prefix>_label.tif`` under ``out_dir``.
 
@@ -215,6 +218,9 @@ def write_scene_pair(out_dir: str,
             'zstd', None).
         blocksize (int): Internal tile size of the GeoTIFFs (multiple of 16).
         prefix (str): File name prefix.
+        b_radiometry (tuple, optional): B's per-band (gain, offset), the
+            offset in uint8 levels, instead of the ones ``seed`` draws:
+            pairs of one content under different acquisitions.
 
     Returns:
         dict: Paths ``a``, ``b``, ``label``.
@@ -236,6 +242,11 @@ def write_scene_pair(out_dir: str,
     gain, offset = scene.uniform(0.7, 1.3, 3), scene.uniform(-30, 30, 3)
     gain = np.concatenate([gain, extra.uniform(0.7, 1.3, n_extra)])[:bands]
     offset = np.concatenate([offset, extra.uniform(-30, 30, n_extra)])[:bands]
+    if b_radiometry is not None:
+        gain, offset = (np.asarray(v, np.float64) for v in b_radiometry)
+        assert gain.shape == offset.shape == (bands, ), (
+            f'b_radiometry: {bands} gains and offsets, got {gain.shape}, '
+            f'{offset.shape}')
     foot_a = Footprint(scene, height, width)
     foot_b = Footprint(scene, height, width)
     dr, dc = b_shift

@@ -284,12 +284,29 @@ def band_stats(sums: Sequence[np.ndarray]) -> Tuple[list, list]:
             [round(float(v), 3) for v in std])
 
 
+def scene_radiometry(path_a: str, path_b: str, bands: Sequence[int]) -> dict:
+    """Per-date statistics of a scene pair as scene inference computes
+    them (``seg_plugins/geo/radiometry.py``), in band order, for
+    ``RadiometricNormalize(stats_file=...)``."""
+    from seg_plugins.datasets.transforms.radiometric_norm import reverse_rgb
+    from seg_plugins.geo.radiometry import scene_stats
+    from seg_plugins.geo.raster_pair import RasterPair
+    with RasterPair(path_a, path_b, bands) as pair:
+        return reverse_rgb(scene_stats(pair)).to_dict()
+
+
 def chip_scene(args, scene: Sequence[str], writer: ChipWriter,
-               stats: Counter, sums: dict) -> List[str]:
+               stats: Counter, sums: dict,
+               date_sums: Optional[dict] = None,
+               radiometry: Optional[dict] = None) -> List[str]:
     """Write the chips of one scene pair under ``writer``'s folder.
 
     Args:
         sums (dict): Filled with each chip's :func:`band_sums`.
+        date_sums (dict, optional): Filled with each chip's
+            :func:`band_sums` of A and of B, apart.
+        radiometry (dict, optional): Filled with the scene's per-date
+            statistics (:func:`scene_radiometry`) under its name.
 
     Returns:
         list[str]: names of the chips written.
@@ -346,8 +363,13 @@ def chip_scene(args, scene: Sequence[str], writer: ChipWriter,
             name = f'{stem}_{row}_{col}'
             writer.write(name, imgs, (src_a, src_b), window, label)
             sums[name] = band_sums(imgs, ~invalid)
+            if date_sums is not None:
+                date_sums[name] = [band_sums([img], ~invalid)
+                                   for img in imgs]
             names.append(name)
         print()
+        if radiometry is not None and names:
+            radiometry[stem] = scene_radiometry(path_a, path_b, bands_a)
         return names
     finally:
         src_a.close()
@@ -392,11 +414,12 @@ def main(argv=None):
         raise SystemExit(f'error: scenes whose A files share a name ({dup}): '
                          'chips are named after A, rename one')
     writer = ChipWriter(staging, args.format)
-    stats, sums = Counter(), {}
+    stats, sums, date_sums, radiometry = Counter(), {}, {}, {}
     fixed, shuffled = {}, []
     try:
         for scene in args.scene:
-            names = chip_scene(args, scene, writer, stats, sums)
+            names = chip_scene(args, scene, writer, stats, sums, date_sums,
+                               radiometry)
             if len(scene) == 4:
                 fixed.update({n: scene[3] for n in names})
             else:
@@ -427,16 +450,21 @@ def main(argv=None):
     if not splits:
         raise SystemExit('error: no chip kept (every chip is mostly nodata; '
                          'see --max-nodata)')
-    train = [sums[n] for n, s in splits.items() if s == 'train'] or list(
-        sums.values())
-    mean, std = band_stats(train)
+    train = [n for n, s in splits.items() if s == 'train'] or list(sums)
+    mean, std = band_stats([sums[n] for n in train])
+    per_date = {}
+    for i, date in enumerate('AB'):
+        per_date[f'mean_{date}'], per_date[f'std_{date}'] = band_stats(
+            [date_sums[n][i] for n in train])
     with open(osp.join(args.out, 'band_stats.json'), 'w') as f:
         json.dump(dict(mean=mean, std=std, bands='band order of the files',
-                       over='valid pixels of A and B in the train chips'),
-                  f, indent=1)
+                       over='valid pixels of A and B in the train chips',
+                       **per_date, scenes=radiometry), f, indent=1)
     print(f'per-band mean/std of the train chips (valid pixels, A and B; '
           f'band order; {args.out}/band_stats.json), for the config\'s '
           f'data_preprocessor:\n  mean={mean}\n  std={std}')
+    print('  per date: ' + ', '.join(
+        f'{k}={v}' for k, v in per_date.items() if k.startswith('mean')))
     if args.format == 'png' or len(mean) == 3:
         print('  (3-band chips load reversed, as B, G, R, and a '
               'preprocessor with bgr_to_rgb=True turns them back to band '

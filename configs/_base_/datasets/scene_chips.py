@@ -5,12 +5,20 @@
 _base_ = ['./levir_cd.py']
 data_root = 'data/scene_chips'
 suffixes = dict(img_suffix='.tif', img_suffix2='.tif', seg_map_suffix='.tif')
-# Geometric augmentation only: mmseg's PhotoMetricDistortion clips to
-# 0..255 and returns uint8 (a uint16 chip comes out as 0..255: tested), and
-# its hue/saturation steps assume 3-channel BGR.
+# Photometric: mmseg's PhotoMetricDistortion clips to 0..255 and returns
+# uint8 (a uint16 chip comes out as 0..255: tested), and its hue/saturation
+# steps assume 3-channel BGR. RandomRadiometric gives each date its own
+# per-band gain, bias, gamma and noise in the data's units, dtype kept:
+# without it a model trained on one scene pair learns that pair's
+# radiometry and calls a new acquisition changed throughout. Its default
+# ranges (gain 0.75-1.25, bias +-15 % of the band mean) cover the
+# between-date differences of a Sentinel-2 pair and the range that
+# tools/analysis/benchmark_radiometry.py holds out (see the transform's
+# docstring and docs/en/user_guides/radiometry.md).
 train_pipeline = [
     dict(type='LoadImagePairFromFile'),
     dict(type='LoadChangeLabel'),
+    dict(type='RandomRadiometric'),
     dict(type='ConcatCDInput'),
     # rotate_prob 0: mmseg's free rotation fills the corners with 0 in the
     # images (nodata) and in the label (unchanged, not ignored).
