@@ -81,7 +81,7 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _build(cfg) -> nn.Module:
+def _build(cfg, device: str) -> nn.Module:
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
@@ -89,7 +89,10 @@ def _build(cfg) -> nn.Module:
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model_cfg = cfg.model.copy()
     model_cfg.pop('pretrained', None)
-    return MODELS.build(model_cfg)
+    # Built on the meta device, the weights are neither allocated nor
+    # initialised.
+    with torch.device(device):
+        return MODELS.build(model_cfg)
 
 
 def input_channels(model: nn.Module) -> int:
@@ -121,15 +124,16 @@ def complexity(cfg_or_model: Union[str, 'Config', nn.Module],  # noqa: F821
     Returns:
         tuple[int, int]: (parameters, multiply-accumulates).
     """
-    model = (cfg_or_model if isinstance(cfg_or_model, nn.Module) else
-             _build(cfg_or_model))
+    built = not isinstance(cfg_or_model, nn.Module)
+    model = _build(cfg_or_model, device) if built else cfg_or_model
     params = count_params(model)
     if device == 'meta':
         try:
-            return params, _macs(copy.deepcopy(model).to('meta'), shape,
-                                 'meta')
+            return params, _macs(
+                model if built else copy.deepcopy(model).to('meta'), shape,
+                'meta')
         except NotImplementedError:
-            pass
+            model = _build(cfg_or_model, 'cpu') if built else model
     was_training = model.training
     try:
         return params, _macs(model, shape, 'cpu')

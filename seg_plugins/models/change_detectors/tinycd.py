@@ -276,6 +276,12 @@ class TinyCDv2Head(BaseDecodeHead):
         Returns:
             Tensor: logits (N, num_classes, H/2, W/2).
         """
+        got = [int(x.shape[1]) for x in inputs]
+        if got != list(self.in_channels):
+            raise ValueError(
+                f'{type(self).__name__}: model.decode_head.in_channels='
+                f'{list(self.in_channels)} must be the backbone\'s '
+                f'out_channels, got maps with {got} channels')
         pair, *levels = self._transform_inputs(inputs)
         lat = [conv(x) for conv, x in zip(self.laterals, levels)]
         for i in range(len(lat) - 1, 0, -1):
