@@ -39,6 +39,7 @@ from ..geo.ground_area import GroundArea, ground_area
 from ..geo.radiometry import RadiometricNormalizer, check_method, scene_stats
 from ..geo.raster_pair import RasterPair
 from ..utils.cpu_turns import CPUTurns, model_takes_every_core
+from ..utils.precision import model_precision, set_precision
 from .change_inference import (
     BAND_TILES,
     _core,
@@ -401,7 +402,8 @@ def infer_change_scene(model: nn.Module,
                        checkpoint_seconds: Optional[float] = 60.0,
                        on_start: Optional[Callable[[int, int], None]] = None,
                        should_stop: Optional[Callable[[], bool]] = None,
-                       radiometric: str = 'none') -> dict:
+                       radiometric: str = 'none',
+                       precision: Optional[str] = None) -> dict:
     """Change map of a scene pair, streamed from and to GeoTIFFs.
 
     Args:
@@ -460,6 +462,9 @@ def infer_change_scene(model: nn.Module,
             its own statistics) or 'match' (B's histograms onto A's).
             Statistics of the whole scene, computed once; the change COG
             records the method in its ``RADIOMETRIC`` tag.
+        precision (str, optional): 'fp32', 'bf16', 'fp16' or 'auto' for a
+            PyTorch model (``utils/precision.py``); None keeps the one it
+            was built with (:func:`init_change_model`'s ``precision``).
 
     Returns:
         dict: ``change``, ``prob``, ``polygons`` (paths or None),
@@ -477,7 +482,8 @@ def infer_change_scene(model: nn.Module,
         reader, with its reads of the two dates, and of the writer:
         beside the model, or between its forward passes) and
         ``commit_seconds`` (publishing the COGs, after it);
-        ``took_turns`` (see ``take_turns``); ``radiometric``.
+        ``took_turns`` (see ``take_turns``); ``radiometric``;
+        ``precision`` (the network's: 'fp32', 'bf16' or 'fp16').
 
     Raises:
         ValueError: unreadable input, grids that differ without
@@ -490,6 +496,9 @@ def infer_change_scene(model: nn.Module,
     """
     assert 0 <= overlap < tile, f'need 0 <= overlap < tile, got {overlap}'
     check_method(radiometric)
+    if precision is not None:
+        set_precision(model, precision)
+    precision = model_precision(model)
     start = time.perf_counter()
     check_outputs((out, prob_out, polygons), overwrite, (path_a, path_b))
     env = dict(GDAL_CACHEMAX=gdal_cache_mb)
@@ -504,7 +513,8 @@ def infer_change_scene(model: nn.Module,
         record = SceneProgress(out, run_key(
             model, path_a, path_b, bands=[int(b) for b in pair.bands],
             align=align, tile=tile, overlap=overlap, batch_size=batch_size,
-            prob=bool(prob_out), radiometric=radiometric))
+            prob=bool(prob_out), radiometric=radiometric,
+            precision=precision))
         done, counts = (_resumable(record, pair.grid, out, prob_out)
                         if resume else (0, None))
         areas = ground_area(pair.grid)
@@ -521,7 +531,8 @@ def infer_change_scene(model: nn.Module,
         changed_area_m2=None if areas is None else changed_m2,
         georeferenced=pair.grid.crs is not None,
         crs=pair.grid.crs and pair.grid.crs.to_string(), regions=None,
-        took_turns=take_turns, radiometric=radiometric, **stats)
+        took_turns=take_turns, radiometric=radiometric, precision=precision,
+        **stats)
     summary['changed_percent'] = (100 * stats['changed_pixels'] /
                                   max(stats['valid_pixels'], 1))
     if polygons:

@@ -104,6 +104,10 @@ def set_precision(model: nn.Module, precision: str,
     if not hasattr(seg, 'encode_decode'):
         raise TypeError(f'{type(seg).__name__} has no encode_decode: '
                         'precision applies to mmseg segmentors')
+    if hasattr(seg, 'onnx_file'):
+        raise ValueError(
+            f'{type(seg).__name__} runs an exported graph: choose its '
+            'precision when building it (init_change_model(precision=...))')
     if device is None:
         device = next(seg.parameters()).device
     chosen = resolve_precision(precision, device)
@@ -119,6 +123,8 @@ def model_precision(model: nn.Module) -> str:
     """The precision :func:`set_precision` put on ``model`` ('fp32' if
     none)."""
     seg = getattr(model, 'module', model)
+    if hasattr(seg, 'onnx_file'):  # a graph backend: its own setting
+        return getattr(seg, 'precision', 'fp32')
     dtype = getattr(seg.__dict__.get('encode_decode'), 'precision_dtype',
                     None)
     return {v: k for k, v in DTYPES.items()}.get(dtype, 'fp32')

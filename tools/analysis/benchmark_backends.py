@@ -2,7 +2,7 @@ r"""Throughput of eager PyTorch, eager channels_last and ONNX Runtime, per
 config family, measured in one run on the same inputs.
 
     python tools/analysis/benchmark_backends.py [--families unet ...] \
-        [--threads N] [--repeat 5] [--scene 4096]
+        [--threads N] [--repeat 5] [--scene 4096] [--ghz 2.1]
 
 Each family's network (random weights: speed does not depend on them) is
 timed on one batch of normalised input, from the network's input to its
@@ -16,8 +16,18 @@ of ``--repeat`` runs); ratios are against eager in the same run.
 each backend (one run each): ``infer_change_scene`` (GeoTIFF in, COG out)
 if seg_plugins.apis has it, else the tiled ``infer_change`` on arrays.
 
+Precision rows: eager bf16 (autocast, channels_last) and OpenVINO in fp32
+and bf16 (its CPU plugin's INFERENCE_PRECISION_HINT) run the same input;
+"same map" is the share of pixels whose change decision (p > 0.5, or the
+argmax) equals eager fp32's. Every row also gives the network's MACs, the
+GFLOP/s it achieved (2 FLOP per MAC) and that as a share of the CPU's peak
+for its precision: fp32 on AVX-512, 64 FLOP/cycle/core (two FMA units);
+bf16 on AMX, 1024 FLOP/cycle/core (AVX512-BF16 without AMX: 128);
+``--ghz`` sets the clock (default: /proc/cpuinfo's).
+
 Targets (CPU): ONNX Runtime >= 1.8x eager for the change U-Net; the scene
-path with ONNX Runtime >= 1.6x the eager scene path.
+path with ONNX Runtime >= 1.6x the eager scene path; bf16 scene path
+>= 2.5x eager fp32, and the best backend >= 3x.
 """
 import argparse
 import copy
@@ -93,8 +103,66 @@ def bench_family(name, spec, threads, repeat, tmp):
     feed = {session.get_inputs()[0].name: x.numpy()}
     rows['onnxruntime'] = best_time(lambda: session.run(None, feed), repeat)
     diff_ort = float(np.abs(session.run(None, feed)[0] - ref).max())
+
+    def eager_bf16():
+        with torch.no_grad(), torch.autocast('cpu', torch.bfloat16,
+                                             cache_enabled=False):
+            return graph_cl(x_cl).float()
+
+    rows['eager bf16'] = best_time(eager_bf16, repeat)
+    same = {'eager bf16': same_map(eager_bf16().numpy(), ref)}
+    for hint in ('f32', 'bf16'):
+        run = openvino_runner(onnx_file, hint, threads, x.shape)
+        if run is None:
+            break
+        name = f'openvino {"fp32" if hint == "f32" else hint}'
+        rows[name] = best_time(lambda run=run: run(x.numpy()), repeat)
+        same[name] = same_map(run(x.numpy()), ref)
     mp = n * h * w / 1e6
-    return rows, mp, dict(channels_last=diff_cl, onnxruntime=diff_ort)
+    return rows, mp, dict(channels_last=diff_cl, onnxruntime=diff_ort), same
+
+
+def same_map(probs: np.ndarray, ref: np.ndarray) -> float:
+    """Share of pixels with the same change decision as ``ref``."""
+    if probs.shape[1] == 1:
+        return float(((probs > 0.5) == (ref > 0.5)).mean())
+    return float((probs.argmax(1) == ref.argmax(1)).mean())
+
+
+def openvino_runner(onnx_file, hint, threads, shape):
+    """OpenVINO's CPU runtime on the graph (None if not installed)."""
+    try:
+        import openvino as ov
+    except ImportError:
+        return None
+    core = ov.Core()
+    compiled = core.compile_model(core.read_model(onnx_file), 'CPU', {
+        'INFERENCE_PRECISION_HINT': hint, 'INFERENCE_NUM_THREADS': threads,
+        'PERFORMANCE_HINT': 'LATENCY'})
+    request = compiled.create_infer_request()
+
+    def run(array):
+        request.infer([array])
+        return np.array(request.get_output_tensor(0).data)
+
+    return run
+
+
+def peak_gflops(precision: str, threads: int, ghz: float) -> float:
+    """The CPU's peak for ``precision`` on ``threads`` cores."""
+    per_cycle = 64
+    if precision == 'bf16':
+        per_cycle = (1024 if torch.cpu._is_amx_tile_supported() else
+                     128 if torch.cpu._is_avx512_bf16_supported() else 64)
+    return per_cycle * threads * ghz
+
+
+def cpu_ghz() -> float:
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            if line.startswith('cpu MHz'):
+                return float(line.split(':')[1]) / 1e3
+    return float('nan')
 
 
 def write_pair(tmp: str, size: int):
@@ -140,13 +208,22 @@ def bench_scene(size, threads, tmp):
                         for _ in range(2))
     from mmseg.apis import init_model
     results = {}
-    for backend, weights in (('eager', ckpt), ('eager channels_last', ckpt),
-                             ('onnxruntime', onnx_file)):
+    runs = [('eager', ckpt, 'pytorch', 'fp32'),
+            ('eager channels_last', ckpt, 'pytorch', 'fp32'),
+            ('eager bf16', ckpt, 'pytorch', 'bf16'),
+            ('onnxruntime', onnx_file, 'onnxruntime', 'fp32')]
+    try:
+        import openvino  # noqa: F401
+        runs += [('openvino fp32', onnx_file, 'openvino', 'fp32'),
+                 ('openvino bf16', onnx_file, 'openvino', 'bf16')]
+    except ImportError:
+        pass
+    for backend, weights, kind, precision in runs:
         if backend == 'eager':  # init_change_model minus channels_last
             net = init_model(config, weights, device='cpu')
         else:
-            net = init_change_model(config, weights, backend=dict(
-                onnxruntime='onnxruntime').get(backend, 'pytorch'))
+            net = init_change_model(config, weights, backend=kind,
+                                    precision=precision)
         start = time.perf_counter()
         if scene is not None:
             scene(net, path_a, path_b,
@@ -169,26 +246,41 @@ def main():
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--scene', type=int, default=0,
                         help='side of the scene pair (0: skip)')
+    parser.add_argument('--ghz', type=float, default=None,
+                        help='CPU clock for the peak (default: '
+                        '/proc/cpuinfo)')
     args = parser.parse_args()
     import seg_plugins  # noqa: F401  (registers components)
+    from seg_plugins.utils.complexity import complexity
     torch.set_num_threads(args.threads)
-    print(f'threads={args.threads} (torch and ONNX Runtime), fastest of '
-          f'{args.repeat}, torch {torch.__version__}')
+    ghz = args.ghz or cpu_ghz()
+    print(f'threads={args.threads} (torch, ONNX Runtime, OpenVINO), fastest '
+          f'of {args.repeat}, torch {torch.__version__}, {ghz:.2f} GHz')
     print(f'{"family":<20} {"batch":>11} {"backend":<21} {"ms":>8} '
-          f'{"MP/s":>7} {"x eager":>7} {"max|d|":>8}')
+          f'{"MP/s":>7} {"x eager":>7} {"max|d|":>8} {"same map":>8} '
+          f'{"GMAC":>7} {"GFLOP/s":>8} {"% peak":>6}')
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.families:
             spec = FAMILIES[name]
-            rows, mp, diffs = bench_family(name, spec, args.threads,
-                                           args.repeat, tmp)
-            batch = f'{spec[1]}x{spec[2]}x{spec[3]}'
+            config, n, h, w, options = spec
+            macs = n * complexity(config, (h, w))[1]
+            rows, mp, diffs, same = bench_family(name, spec, args.threads,
+                                                 args.repeat, tmp)
+            batch = f'{n}x{h}x{w}'
             for backend, seconds in rows.items():
                 d = diffs.get(backend.split()[-1]
                               if backend != 'eager inference_mode' else '')
+                agree = same.get(backend)
+                gflops = 2 * macs / seconds / 1e9
+                peak = peak_gflops('bf16' if 'bf16' in backend else 'fp32',
+                                   args.threads, ghz)
                 print(f'{name:<20} {batch:>11} {backend:<21} '
                       f'{seconds * 1e3:8.1f} {mp / seconds:7.2f} '
                       f'{rows["eager"] / seconds:7.2f} '
-                      f'{"" if d is None else f"{d:.1e}":>8}', flush=True)
+                      f'{"" if d is None else f"{d:.1e}":>8} '
+                      f'{"" if agree is None else f"{100 * agree:.3f}":>8} '
+                      f'{macs / 1e9:7.2f} {gflops:8.1f} '
+                      f'{100 * gflops / peak:6.1f}', flush=True)
         if args.scene:
             results, path = bench_scene(args.scene, args.threads, tmp)
             mp = args.scene**2 / 1e6
@@ -198,7 +290,8 @@ def main():
                       f'{results["eager"] / seconds:5.2f} x eager',
                       flush=True)
     print('targets: onnxruntime >= 1.8x eager (change_unet); scene path '
-          'with onnxruntime >= 1.6x eager')
+          'with onnxruntime >= 1.6x eager, bf16 >= 2.5x, the best backend '
+          '>= 3x')
 
 
 if __name__ == '__main__':
