@@ -188,7 +188,10 @@ class SNUNetECAM(BaseModule):
         """
         img_a, img_b = split_pair(x, self.in_channels, type(self).__name__)
         div = 2**(self.num_levels - 1)
-        if x.shape[2] % div or x.shape[3] % div:
+        # A traced graph's sizes are the exporter's business (its metadata
+        # names the divisor): checked when not tracing.
+        if not torch.jit.is_tracing() and (x.shape[2] % div
+                                           or x.shape[3] % div):
             raise ValueError(
                 f'{type(self).__name__}: H and W must be multiples of {div} '
                 f'(4 poolings), got {x.shape[2]}x{x.shape[3]}: pad them '

@@ -276,8 +276,9 @@ class TinyCDv2Head(BaseDecodeHead):
         Returns:
             Tensor: logits (N, num_classes, H/2, W/2).
         """
-        got = [int(x.shape[1]) for x in inputs]
-        if got != list(self.in_channels):
+        # Channels are fixed in a traced graph: checked when not tracing.
+        got = [] if torch.jit.is_tracing() else [x.shape[1] for x in inputs]
+        if got and got != list(self.in_channels):
             raise ValueError(
                 f'{type(self).__name__}: model.decode_head.in_channels='
                 f'{list(self.in_channels)} must be the backbone\'s '
@@ -294,9 +295,7 @@ class TinyCDv2Head(BaseDecodeHead):
             out = out + resize(feat, size=out.shape[2:], mode='bilinear',
                                align_corners=self.align_corners)
         pair_a, pair_b = pair.chunk(2, dim=1)
+        # The pair and the first stage are both at the stem's stride.
         gate = self.diff_gate((pair_a - pair_b).abs())
-        if gate.shape[2:] != out.shape[2:]:
-            out = resize(out, size=gate.shape[2:], mode='bilinear',
-                         align_corners=self.align_corners)
         out = out * gate.sigmoid() + out
         return self.cls_seg(out)
