@@ -30,10 +30,9 @@ echo "change F1 on the synthetic test split: $F1 (checkpoint $CKPT)"
 # irregular nodata footprints) drawn with the process of the training chips,
 # inferred tile by tile into a change COG, polygons of the changes and a
 # quicklook, and scored against the scene's own label. Each chip has its
-# own illumination of B, a scene one for all of it: seed 1's is a typical
-# draw (scene F1 89.7 with the demo checkpoint, near the chips'); seed 0's
-# is the extreme of the five tried (R gain 0.72, G/B offsets +20/+27: 81.2;
-# seeds 2-4: 88.1, 90.6, 89.6).
+# own illumination of B, a scene one for all of it: random seed 1 draws a
+# typical one (scene F1 near the chips'); seed 0 draws an extreme one (a
+# strong red gain and green/blue offsets) that scores lower.
 SCENE_SEED=${SCENE_SEED:-1}
 SCENE=${SCENE_DIR:-data/synthetic_scene_${SCENE_SIZE:-3072}_seed$SCENE_SEED}
 OUT="$WORK/scene"

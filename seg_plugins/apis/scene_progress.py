@@ -34,7 +34,8 @@ COUNTS = dict(valid_pixels=int, changed_pixels=int, tiles_run=int,
 
 def model_fingerprint(model: nn.Module) -> str:
     """Digest of the model's weights and buffers (an ONNX Runtime model:
-    its file) and config, once per model object: 0.3-0.5 s per GB."""
+    its file) and config, once per model object (hashing reads every
+    weight, so the digest is cached)."""
     known = _FINGERPRINTS.get(model)
     if known is not None:
         return known

@@ -1,14 +1,11 @@
 """Windows of a raster served from whole rows of its blocks.
 
 GDAL reads a window that covers whole blocks straight into the caller's
-buffer; any other window goes through its block cache, de-interleaved into
-one cached block per band and interleaved again on the way out. On a
-4096^2 4-band uint16 pair (deflate, 256^2 blocks) the overlapping tile
-windows took 1.4 s of CPU, the same pixels read as whole blocks 0.6 s
-(``tools/analysis/benchmark_scene.py``'s pairs; the size of GDAL's cache
-made no difference). So the column range of a band of tiles is widened to
-the blocks it touches and read one row of blocks at a time, each row kept
-only while the windows being read still reach into it.
+buffer; any other window goes through its block cache, de-interleaved into one
+cached block per band and interleaved again on the way out, at about twice the
+CPU cost whatever the size of GDAL's cache. So the column range of a band of
+tiles is widened to the blocks it touches and read one row of blocks at a
+time, each row kept only while the windows being read still reach into it.
 """
 from typing import Dict, List, Sequence
 

@@ -12,9 +12,8 @@ that two pieces share cancel out), not an overlay: after a vertex is put
 at every pixel corner of the edges on grid lines, the pieces share those
 edges segment for segment, which is all a coverage union needs. Holes
 that do not reach a grid line cannot change and are left out of the
-union, then put back. On an 8192^2 map whose changes percolate across it
-(one region of 407 pieces of 2048^2 blocks, 2.6 million vertices, 11,700
-holes) this took 2.3 s where ``union_all`` took 36 s.
+union, then put back. On a region of hundreds of pieces and millions of
+vertices this is an order of magnitude faster than ``union_all``.
 """
 from typing import Dict, Iterator, List
 

@@ -6,16 +6,14 @@ byte per pixel, row by row; with a mask, its validity 0/255 in
 ``<out>.partial.mask.u8``), with ``os.pwrite``, not through GDAL: GDAL's
 block cache is shared by the whole process, and a reader thread that
 needs room writes the dirty blocks of an output being written by another
-thread. With outputs written through GDAL beside the reader's threads,
-that crashed (a segfault in 1 of 4 runs of a 4096^2 scene once the
-outputs were reopened for update every 0.2 s, an I/O error in another),
-and a killed process loses nothing that ``pwrite`` has handed over, with
-no flush to wait for. It costs a byte per pixel of disk until the COG is
-written.
+thread. Outputs written through GDAL beside the reader's threads crashed now
+and then (segfaults, I/O errors), and a killed process loses nothing that
+``pwrite`` has handed over, with no flush to wait for. It costs a byte per
+pixel of disk until the COG is written.
 
 At the end a VRT shows the raw files to GDAL as a georeferenced band (and
-mask), the overview levels are built beside it (``overviews.py``: in
-numpy, in about half the time the COG driver takes for a masked band),
+mask), the overview levels are built beside it (``overviews.py``, in
+numpy: faster than the COG driver for a masked band),
 and the COG driver copies both into ``<out>.partial``, which is renamed to
 ``<out>`` (atomic on one file system). A run killed at any point leaves at
 most ``<out>.partial*`` files, removed by the next run, never a file under
@@ -37,8 +35,7 @@ from .overviews import build_levels, overview_sizes, vrt_with_overviews
 
 COG_BLOCK = 512  # the COG driver's default
 # This pass cannot overlap the model, so it takes every core. Level 3, not
-# GDAL's 6: a 4096^2 probability COG in 0.32 s, not 0.84 s, for 9% more
-# bytes (2.38/2.18 MB).
+# GDAL's 6: several times faster for a few percent more bytes.
 DEFLATE_LEVEL = 3
 MAX_STRIP = 4096  # widest strip of windows gathered into one write
 

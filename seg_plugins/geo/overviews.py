@@ -2,13 +2,11 @@
 chunk, and handed to GDAL's COG driver as existing overviews.
 
 The COG driver builds missing overviews itself, and for a band with a mask
-and 'average' resampling that took three quarters of publishing a 4096^2
-probability COG (0.19 of 0.25 s; the mask gets its own pass and both go
-through compressed temporary files). Halving 2x2 blocks in numpy gives
-GDAL's pixels (within 1 in the tests, equal on the benchmark's 4096^2
-scene) in about half the time (0.09 s plus 0.02 s to copy the levels), and
-this pass
-runs after the model has finished, so it is pure wait.
+and 'average' resampling that is most of the cost of publishing a
+probability COG (the mask gets its own pass and both go through compressed
+temporary files). Halving 2x2 blocks in numpy gives GDAL's pixels (within 1
+in the tests) in less time, and this pass runs after the model has
+finished, so it is pure wait.
 
 Each level halves the one above (sizes rounded up, as gdaladdo does): an
 overview pixel covers a 2x2 block of the level above, cut short at the

@@ -11,11 +11,11 @@ lower border of the block row last read (``block_union.py``). Only those
 open regions are held: memory is bounded by a block row and the regions
 crossing it, not by the scene, and the result equals polygonising the
 whole raster at once. Each region is unioned once, so time grows with the
-scene, not faster: merging the open regions again at every block row took
-84 s on the 8192^2 map of ``tools/analysis/benchmark_polygons.py`` whose
-changes percolate across it (55%), now 5.7 s, the whole raster at once
-6.7 s. Geometry is built in pixel coordinates (integers, exact unions)
-and transformed to the scene's CRS on output.
+scene, not faster (merging the open regions again at every block row grows
+with the square of a region that percolates across the scene;
+``tools/analysis/benchmark_polygons.py`` measures it). Geometry is built in
+pixel coordinates (integers, exact unions) and transformed to the scene's CRS
+on output.
 """
 import os
 import os.path as osp

@@ -60,11 +60,9 @@ def _averaged(src, bands, shape, strip_rows: int = STRIP_ROWS
     """``bands`` of ``src`` averaged down to ``shape``: (C, h, w) float64.
 
     Read at full resolution one strip of rows at a time and summed in
-    numpy: GDAL's own decimated reads of a 16384^2 4-band uint16 GeoTIFF
-    without overviews took 227 s (nearest) and 52 s (average), going
-    through its block cache pixel by pixel, against 5.8 s for reading it
-    in strips (the whole quicklook of that scene: 13.7 s). Memory is one
-    strip of about ``strip_rows`` rows.
+    numpy: GDAL's own decimated reads of a raster without overviews go
+    through its block cache pixel by pixel, many times slower than reading
+    it in strips. Memory is one strip of about ``strip_rows`` rows.
     """
     h, w = shape
     row_starts, col_starts = _bins(src.height, h), _bins(src.width, w)

@@ -3,8 +3,8 @@ that read and write around it.
 
 When the model's threads take every core (torch on the CPU, by default), a
 reader or writer thread running beside a forward pass takes a core from
-one of them, and the others wait for it at the next barrier: on 2 cores,
-1 s of CPU work beside the forward slowed it by 0.5-1.4 s. Taking turns,
+one of them, and the others wait for it at the next barrier, so the
+forward slows by about as much as the side work costs. Taking turns,
 the side work runs between forward passes, split over the cores (the two
 dates read at once), and costs about its CPU time over the cores. Where
 the model leaves cores free (on a GPU, or with fewer threads than cores),

@@ -4,30 +4,21 @@ PyTorch allocates CPU tensors with glibc's malloc. glibc serves large
 blocks (above a threshold that grows only up to 32 MB) with ``mmap`` and
 trims the heap's top as soon as it is free, so every forward pass of a
 convolutional net gets fresh pages from the kernel, which zeroes them one
-page fault at a time. On the 4-band change U-Net (batch 4 of 256^2, 2 CPU
-cores, 2026-12-02) that was 26,000-61,000 page faults per batch and 1.3-3.7
-s of kernel time per 25 batches, varying from process to process; with the
-settings below, none, and the 25 batches took 5.0-5.2 s instead of
-5.6-7.5 s (two processes each way, alternated).
+page fault at a time: thousands of page faults and a visible share of
+kernel time per batch. With the settings below the pages are reused.
 
 The cost: memory stays at its high-water mark, with whatever
 fragmentation it holds. Since the scene reader queues its tiles as copies
-and all threads share one arena, that mark no longer grows with the
-scene. A 4-band uint16 scene run's peak RSS above the RSS after a 512^2
-warm-up run was 61-74 MB at 2048^2, 79 MB at 4096^2 and 114 MB at 8192^2
-before; on 2026-12-03 it was 64-66, 54-72 and 64-92 MB (two processes
-per size), and above the model's own (after one batch, before any
-scene) 100-124, 93 and 93-130 MB: it varies from process to process, not
-with the size (the whole process's maximum RSS, 2026-12-04: 1325, 1365
-and 1338 MB at 2048^2, 8192^2 and 16384^2). So ``tools/infer.py``
-applies it by default (``--no-reuse-memory`` to leave glibc alone).
+and all threads share one arena, that mark does not grow with the scene,
+so ``tools/infer.py`` applies it by default (``--no-reuse-memory`` to leave
+glibc alone); ``tools/analysis/benchmark_scene.py --reuse-memory`` measures
+the peak memory either way.
 
 Threads share the one arena (``M_ARENA_MAX`` 1): glibc otherwise gives a
-new thread an arena of its own, with none of the memory freed before, and
-the scene reader's first reads in each run page-faulted fresh buffers,
-and the model waited 0.23-0.34 s for its first tiles (0.03 s in one
-arena; 4-band uint16 4096^2, 2026-12-03). The threads here allocate a few
-large buffers, not many small ones, so the arena's lock is not contended.
+new thread an arena of its own, with none of the memory freed before, so
+the scene reader's first reads in each run page-fault fresh buffers and
+the model waits for its first tiles. The threads here allocate a few large
+buffers, not many small ones, so the arena's lock is not contended.
 
 This is what PyTorch's CPU tuning guide gets from preloading jemalloc or
 tcmalloc, without a library to install.
