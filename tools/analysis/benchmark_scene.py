@@ -18,25 +18,25 @@ first; times are medians, the ratio is the median of each back-to-back
 pair's (the machine's speed drifts).
 Each timed scene process first runs a 512^2 pair untimed, as the bare one
 runs a batch: the timed rows are the steady state, without the
-once-per-process start-up (0.5-1 s). Peak memory
+once-per-process start-up. Peak memory
 comes from one more scene run per size, and one bare run per kind
 (``model MB``: what the forward alone needs): the peak RSS above the RSS
 with the model loaded and run once (the interpreter's baseline), in a child
 with glibc's mmap threshold fixed at its default initial value
 (``MALLOC_MMAP_THRESHOLD_``). glibc otherwise raises the threshold as large
-tensors are freed and keeps a varying share of the freed memory, which made
-the same run's peak vary 100-230 MB from run to run whatever the scene
-size; fixed, the peak is the live memory, repeatable to about 1 MB. Fixing
-it halves the model's speed, so the timed runs leave it alone.
+tensors are freed and keeps a varying share of the freed memory, so the
+same run's peak varies from run to run whatever the scene size; fixed, the
+peak is the live memory, repeatable. Fixing it slows the model, so the
+timed runs leave it alone.
 
     python tools/analysis/benchmark_scene.py [--sizes 2048 4096 8192] \
         [--kinds rgb8 nir16] [--repeat 2] [--work-dir DIR]
 
 Where the scene run's time goes besides the model is printed as ``side``.
 When the model's threads take every core (the default ``--threads 2`` on
-2 cores) that work cannot overlap for free: measured once here
-(2026-12-03), a thread doing 1 s of CPU work (zlib) beside the forward
-slowed it by 0.5-1.4 s. So there the reader and writer take turns with the
+2 cores) that work cannot overlap for free: a thread working beside the
+forward slows it by about as much as its own work costs
+(``utils/cpu_turns.py``). So there the reader and writer take turns with the
 forward passes (``turns``: yes; ``infer_change_scene``'s default), reading
 the two dates at once, and cost about side / cores.
 ``--threads 1`` leaves a core free, as a GPU leaves the CPU while it runs
@@ -47,8 +47,8 @@ Targets: scene peak memory flat within +-10% from the smallest to the
 largest size; scene >= 0.90x bare forward where the model leaves the
 pipeline something to hide its work behind (a GPU; ``--threads 1`` stands
 in for one on a CPU machine; with the model's threads on every core the
-side work comes off the model's time, and the ratio is about 0.9 on 2
-cores: README, Measured); scene >= 1.0x infer_change.
+side work comes off the model's time and the ratio stays below that);
+scene >= 1.0x infer_change.
 """
 import argparse
 import json
@@ -98,8 +98,8 @@ def child(args) -> dict:
         out = tempfile.mkdtemp(dir=args.work_dir)
         if args.warm_pair:
             # GDAL's drivers, the writer and reader threads and their
-            # buffers start up once per process, not per scene (0.5-1 s, a
-            # fifth of a 2048^2 run): like the model, warmed up untimed.
+            # buffers start up once per process, not per scene: like the
+            # model, warmed up untimed.
             warm_pair = json.loads(args.warm_pair)
             infer_change_scene(model, warm_pair['a'], warm_pair['b'],
                                osp.join(out, 'warm.tif'),
@@ -227,7 +227,7 @@ def main():
             scene_s = statistics.median(s['seconds'] for s in scenes)
             bare_s = statistics.median(b['seconds'] for b in bares)
             # Per scene/bare pair, run back to back: the machine's speed
-            # drifts by 20% over minutes, more than the gap measured.
+            # drifts over minutes by more than the gap measured.
             ratios = sorted(b['seconds'] / s['seconds']
                             for s, b in zip(scenes, bares))
             mp = size * size / 1e6
