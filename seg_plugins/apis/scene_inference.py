@@ -185,9 +185,8 @@ def _commit(writers: Sequence[COGWriter]) -> None:
     cache between them (``geo/cog.py``). Every raw file and the progress
     record stay until all the COGs are written and under their names: a
     run killed before then resumes from its record, whichever output it
-    had published (before, one published output had lost its raw files and
-    the run started over). The change map is cleaned last: that removes
-    the record."""
+    had published (it needs the raw files of all of them). The change map
+    is cleaned last: that removes the record."""
     for writer in reversed(writers):
         writer.publish()
     for writer in reversed(writers):
@@ -262,9 +261,8 @@ def _read_tiles(pair: RasterPair, windows, out_q: queue.Queue,
     A tile whose core is nodata throughout goes straight to the writer,
     not to the model's queue, which then holds tiles to run only: the
     reader stays ahead of the model across nodata, and the model's thread
-    does nothing per tile but run it (its time outside the forward passes
-    and the commit: 0.26-0.32 s before, 0.06-0.07 s after, on
-    ``tools/analysis/benchmark_scene.py``'s 4-band 4096^2 pair).
+    does nothing per tile but run it (``tools/analysis/benchmark_scene.py``
+    prints the scene run's time besides the model as ``side``).
 
     Taking turns, the two dates are read at once, between forward passes;
     the CPU time of those reads goes to ``cpu['read_dates']``. Each window
@@ -430,8 +428,8 @@ def infer_change_scene(model: nn.Module,
         gdal_cache_mb (int): GDAL block cache (``GDAL_CACHEMAX``) per run.
             Small on purpose: the reader keeps its own rows of blocks,
             and a cache that is full at every scene size keeps peak
-            memory the same from 2048^2 up (4 MB and 64 MB read a 4096^2
-            pair equally fast).
+            memory the same whatever the scene's size (a larger one reads
+            no faster).
         progress (Callable[[int], None], optional): Called with the number
             of tiles finished since its last call.
         take_turns (bool, optional): Read and write only between forward
