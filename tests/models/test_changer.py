@@ -6,8 +6,7 @@ import torch
 from seg_plugins.models.change_detectors.changer import warp
 from seg_plugins.models.change_detectors.siamese_resnet import (
     SiameseResNetV1c,
-    channel_exchange,
-    spatial_exchange,
+    exchange,
 )
 from tests.models.resnet_cd_helpers import (
     assert_count,
@@ -28,14 +27,14 @@ def test_counts_match_open_cd():
 
 def test_spatial_exchange_swaps_every_other_column():
     a, b = torch.zeros(1, 2, 3, 5), torch.ones(1, 2, 3, 5)
-    out_a, out_b = spatial_exchange(a, b, period=2)
+    out_a, out_b = exchange(a, b, period=2, axis=3)
     assert out_a[0, 0, 0].tolist() == [1, 0, 1, 0, 1]
     torch.testing.assert_close(out_b, 1 - out_a)
 
 
 def test_channel_exchange_swaps_every_other_channel():
     a = torch.arange(4.).view(1, 4, 1, 1).expand(2, 4, 3, 3)
-    out_a, out_b = channel_exchange(a, a + 10, period=2)
+    out_a, out_b = exchange(a, a + 10, period=2, axis=1)
     assert out_a[1, :, 2, 2].tolist() == [10, 1, 12, 3]
     assert out_b[0, :, 0, 0].tolist() == [0, 11, 2, 13]
 

@@ -4,7 +4,7 @@ The backbone of BIT (Chen et al. 2021) and ChangerEx (Fang et al. 2023):
 mmseg's ``ResNetV1c`` with one set of weights run on both dates, the
 features of each output stage stacked as (date A, date B) on channels.
 """
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from mmseg.models.backbones import ResNetV1c
@@ -14,42 +14,32 @@ from ..utils.bitemporal_input import split_pair
 from ..utils.resnet_weights import load_resnet_checkpoint
 
 EXCHANGES = ('none', 'spatial', 'channel')
+# Axis of the (N, C, H, W) features along which each exchange alternates.
+EXCHANGE_AXES = dict(spatial=3, channel=1)
 
 
-def _swap(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor):
-    """Where ``mask`` holds, A takes B's value and B takes A's (torch.where,
-    not masked assignment, so the graph exports with its shapes)."""
+def exchange(a: torch.Tensor, b: torch.Tensor, period: int,
+             axis: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Swap every ``period``-th slice along ``axis`` between the dates.
+
+    ``torch.where`` on a broadcast mask, not masked assignment, so the
+    exported graph keeps its shapes.
+
+    Args:
+        a (Tensor): date A, shape (N, C, H, W).
+        b (Tensor): date B, shape (N, C, H, W).
+        period (int): slices 0, period, 2 * period, ... are swapped.
+        axis (int): 3 swaps columns (spatial exchange), 1 channels
+            (channel exchange).
+
+    Returns:
+        tuple[Tensor, Tensor]: the exchanged (A, B), shapes unchanged.
+    """
+    index = torch.arange(a.shape[axis], device=a.device)
+    shape = [1, 1, 1, 1]
+    shape[axis] = -1
+    mask = (index % period == 0).view(shape)
     return torch.where(mask, b, a), torch.where(mask, a, b)
-
-
-def spatial_exchange(a: torch.Tensor, b: torch.Tensor, period: int):
-    """Swap every ``period``-th column of the two dates' features.
-
-    Args:
-        a (Tensor): date A, shape (N, C, H, W).
-        b (Tensor): date B, shape (N, C, H, W).
-        period (int): columns 0, period, 2 * period, ... are swapped.
-
-    Returns:
-        tuple[Tensor, Tensor]: the exchanged (A, B), shapes unchanged.
-    """
-    cols = torch.arange(a.shape[-1], device=a.device)
-    return _swap(a, b, (cols % period == 0).view(1, 1, 1, -1))
-
-
-def channel_exchange(a: torch.Tensor, b: torch.Tensor, period: int):
-    """Swap every ``period``-th channel of the two dates' features.
-
-    Args:
-        a (Tensor): date A, shape (N, C, H, W).
-        b (Tensor): date B, shape (N, C, H, W).
-        period (int): channels 0, period, 2 * period, ... are swapped.
-
-    Returns:
-        tuple[Tensor, Tensor]: the exchanged (A, B), shapes unchanged.
-    """
-    chans = torch.arange(a.shape[1], device=a.device)
-    return _swap(a, b, (chans % period == 0).view(1, -1, 1, 1))
 
 
 @MODELS.register_module()
@@ -120,9 +110,9 @@ class SiameseResNetV1c(ResNetV1c):
         policy = self.exchanges[stage]
         if policy == 'none':
             return x
-        fn = spatial_exchange if policy == 'spatial' else channel_exchange
         a, b = x.chunk(2, dim=0)
-        return torch.cat(fn(a, b, self.exchange_period), dim=0)
+        return torch.cat(exchange(a, b, self.exchange_period,
+                                  EXCHANGE_AXES[policy]), dim=0)
 
     def forward(self, x: torch.Tensor) -> List[torch.Tensor]:
         """Args:
