@@ -11,16 +11,35 @@ change-model tests.
 import re
 
 import numpy as np
+import pytest
 import rasterio
 import torch
 
 from seg_plugins.apis import infer_change_scene, init_change_model
 from seg_plugins.deploy import export_config
-from tests.conftest import REPO, run_tool
-from tests.tools.test_resnet_cd_e2e import data, options  # noqa: F401
+from seg_plugins.utils.synthetic import make_change_dataset
+from tests.conftest import REPO, demo_options, run_tool
+from tests.geo.scene_fixture import scene_bands, write_tif
 
 SNUNET = ('model = dict(backbone=dict(base_channels=4),\n'
           '             decode_head=dict(in_channels=16, channels=16))\n')
+
+
+# In the main process: a worker's start costs more than 4 tiny pairs.
+NO_WORKERS = [f'{split}_dataloader.{key}'
+              for split in ('train', 'val', 'test')
+              for key in ('num_workers=0', 'persistent_workers=False')]
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    base = tmp_path_factory.mktemp('snunet_tinycd')
+    root = make_change_dataset(str(base / 'data'),
+                               {'train': 4, 'val': 2, 'test': 2}, size=32,
+                               seed=7)
+    a = write_tif(base / 'a.tif', scene_bands(96, 80, 1))
+    b = write_tif(base / 'b.tif', scene_bands(96, 80, 2))
+    return base, root, a, b
 
 
 def tiny_config(root, config: str, override: str = ''):
@@ -48,16 +67,17 @@ def scene_maps(config, ckpt, a, b, work):
     return maps
 
 
-def test_train_test_export_and_scene_inference(data):  # noqa: F811
+def test_train_test_export_and_scene_inference(data):
     base, root, a, b = data
     work = base / 'tinycdv2'
     config = tiny_config(base, 'changedet_tinycdv2_s.py')
+    options = [*demo_options(root, 2), *NO_WORKERS]
     out = run_tool('tools/train.py', config, '--work-dir', work,
-                   '--cfg-options', *options(root))
+                   '--cfg-options', *options)
     assert 'loss_ce' in out and 'F1' in out
     ckpt = work / 'iter_2.pth'
     out = run_tool('tools/test.py', config, ckpt, '--tta', '--work-dir',
-                   work / 'test', '--cfg-options', *options(root))
+                   work / 'test', '--cfg-options', *options)
     counts = re.search(r'tp=(\d+) fp=(\d+) fn=(\d+) tn=(\d+)', out)
     assert counts and sum(map(int, counts.groups())) == 2 * 32 * 32, out
 
