@@ -12,7 +12,7 @@ import re
 import pytest
 
 from seg_plugins.utils.synthetic import make_change_dataset
-from tests.conftest import REPO, run_tool
+from tests.conftest import REPO, demo_options, run_tool
 
 TINY_CONFIG = f"""_base_ = ['{REPO}/configs/changedet_changerex_r18.py']
 model = dict(
@@ -22,19 +22,12 @@ model = dict(
 
 
 def options(root):
-    return [f'{split}_dataloader.dataset.data_root={root}'
-            for split in ('train', 'val', 'test')] + [
-                'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-                'default_hooks.checkpoint.interval=2',
-                'default_hooks.logger.interval=1',
-                'train_dataloader.batch_size=2',
-                'train_dataloader.num_workers=0',
-                'train_dataloader.persistent_workers=False',
-                'val_dataloader.num_workers=0',
-                'val_dataloader.persistent_workers=False',
-                'test_dataloader.num_workers=0',
-                'test_dataloader.persistent_workers=False'
-            ]
+    """Two iterations, validation and a checkpoint at the second, data
+    loaded in the main process (a worker's start costs more than 4 tiny
+    pairs)."""
+    return demo_options(root, max_iters=2) + [
+        f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')
+        for key in ('num_workers=0', 'persistent_workers=False')]
 
 
 @pytest.fixture(scope='module')
