@@ -30,7 +30,7 @@ peak is the live memory, repeatable. Fixing it slows the model, so the
 timed runs leave it alone.
 
     python tools/analysis/benchmark_scene.py [--sizes 2048 4096 8192] \
-        [--kinds rgb8 nir16] [--repeat 2] [--work-dir DIR]
+        [--kinds rgb8 nir16] [--repeat 2] [--work-dir DIR] [--plot PNG]
 
 Where the scene run's time goes besides the model is printed as ``side``.
 When the model's threads take every core (the default ``--threads 2`` on
@@ -188,6 +188,9 @@ def main():
     parser.add_argument('--reuse-memory', action='store_true',
                         help='timed runs keep freed memory for reuse '
                         '(as tools/infer.py does by default)')
+    parser.add_argument('--plot', metavar='PNG',
+                        help='also draw throughput and peak memory against '
+                        'the scene size into this PNG')
     for hidden in ('mode', 'kind', 'pair', 'warm-pair'):
         parser.add_argument(f'--{hidden}', help=argparse.SUPPRESS)
     parser.add_argument('--tiles', type=int, help=argparse.SUPPRESS)
@@ -200,6 +203,7 @@ def main():
           f'{"scene MP/s":>10} {"bare MP/s":>9} {"ratio":>6} '
           f'{"peak MB":>8} {"mem ratio":>9} {"model MB":>8} '
           f'{"vs infer_change":>15} {"side":>5} {"turns":>5} ratios')
+    rows = []
     for kind in args.kinds:
         first_peak = model_mb = None
         warm = json.dumps(scene_pair(args.work_dir, kind, 512))
@@ -247,6 +251,8 @@ def main():
                   f'{statistics.median(s["side"] for s in scenes):5.2f} '
                   f'{"yes" if scene["turns"] else "no":>5} '
                   f'{ratios[0]:.2f}-{ratios[-1]:.2f}', flush=True)
+            rows.append(dict(kind=kind, size=size, scene=mp / scene_s,
+                             bare=run_mp / bare_s, peak=peak))
     print('ratio: bare forward time over the same tiles / scene time, '
           'median over the scene/bare pairs (ratios: their range; target '
           '>= 0.90 where a core is left to the pipeline, as on a GPU: '
@@ -260,6 +266,41 @@ def main():
           'whether reading and writing took turns with the model '
           '(infer_change_scene\'s take_turns, on by default when the '
           "model's threads take every core)")
+    if args.plot:
+        plot_rows(rows, args.plot, args.threads)
+        print(f'plot: {args.plot}')
+
+
+def plot_rows(rows: list, path: str, threads: int) -> None:
+    """Scene and bare-forward MP/s, and the scene's peak memory, against
+    the scene size (one line per kind), as a PNG at ``path``."""
+    import matplotlib
+    matplotlib.use('Agg')  # no display needed
+    import matplotlib.pyplot as plt
+    fig, (speed, memory) = plt.subplots(1, 2, figsize=(10, 4))
+    for kind in dict.fromkeys(r['kind'] for r in rows):
+        mine = [r for r in rows if r['kind'] == kind]
+        sizes = [r['size'] for r in mine]
+        line, = speed.plot(sizes, [r['scene'] for r in mine], 'o-',
+                           label=f'{kind}: scene')
+        speed.plot(sizes, [r['bare'] for r in mine], 's--',
+                   color=line.get_color(), label=f'{kind}: bare forward')
+        memory.plot(sizes, [r['peak'] for r in mine], 'o-', label=kind)
+    for ax, ylabel in ((speed, 'megapixels per second'),
+                       (memory, 'peak memory above baseline, MB')):
+        ax.set_xscale('log', base=2)
+        ticks = sorted({r['size'] for r in rows})
+        ax.set_xticks(ticks, [f'{s}²' for s in ticks])
+        ax.set_xlabel('scene size, pixels')
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.1)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    speed.set_title(f'throughput (--threads {threads})')
+    memory.set_title('peak memory of the scene run')
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def scene_pair(work_dir: str, kind: str, size: int) -> dict:
