@@ -141,4 +141,23 @@ def test_config_default_downloads_nothing():
     from tests.models.resnet_cd_helpers import load_config
     for config in ('configs/changedet_bit_r18.py',
                    'configs/changedet_changerex_r18.py'):
-        assert load_config(config).model.backbone.init_cfg is None
+        assert load_config(config).model.backbone.get('init_cfg') is None
+
+
+def test_init_cfg_in_the_config_loads_when_the_segmentor_initialises(
+        torchvision_sd, tmp_path):
+    """As the runner does: the segmentor's init_weights reaches the
+    backbone's; BIT's 3-stage ResNet reports layer4 as unexpected."""
+    from tests.models.resnet_cd_helpers import build
+    path = tmp_path / 'tv.pth'
+    torch.save(torchvision_sd, path)
+    log = tmp_path / 'config.log'
+    MMLogger.get_instance('resnet_weights_config', log_file=str(log))
+    model = build('configs/changedet_bit_r18.py', {
+        'model.backbone.init_cfg': dict(type='Pretrained',
+                                        checkpoint=str(path))})
+    model.init_weights()
+    torch.testing.assert_close(model.backbone.layer3[1].conv2.weight,
+                               torchvision_sd['layer3.1.conv2.weight'])
+    assert 'unexpected key in source state_dict: layer4.0.conv1.weight' in \
+        log.read_text()

@@ -29,12 +29,12 @@ model = dict(
         norm_cfg=norm_cfg,
         norm_eval=False,
         style='pytorch',
-        contract_dilation=True,
-        # Downloads nothing. The published F1 starts from ImageNet weights:
-        # a ResNet-18 checkpoint of mmseg, mmpretrain, timm (resnet18d) or
-        # torchvision layout loads with
-        #   init_cfg=dict(type='Pretrained', checkpoint='resnet18.pth')
-        init_cfg=None),
+        # No init_cfg: nothing is downloaded. The published F1 starts from
+        # ImageNet weights: a ResNet-18 checkpoint of mmseg, mmpretrain, timm
+        # (resnet18d) or torchvision layout loads with (in a child config)
+        #   model = dict(backbone=dict(init_cfg=dict(
+        #       type='Pretrained', checkpoint='resnet18.pth')))
+        contract_dilation=True),
     decode_head=dict(
         type='BITHead',
         in_channels=256,

@@ -32,11 +32,12 @@ model = dict(
         norm_cfg=norm_cfg,
         norm_eval=False,
         style='pytorch',
-        contract_dilation=True,
-        # open-cd trains ChangerEx from scratch. An ImageNet ResNet-18
-        # (mmseg, mmpretrain, timm resnet18d or torchvision layout) loads with
-        #   init_cfg=dict(type='Pretrained', checkpoint='resnet18.pth')
-        init_cfg=None),
+        # No init_cfg: open-cd trains ChangerEx from scratch and nothing is
+        # downloaded. An ImageNet ResNet-18 (mmseg, mmpretrain, timm
+        # resnet18d or torchvision layout) loads with (in a child config)
+        #   model = dict(backbone=dict(init_cfg=dict(
+        #       type='Pretrained', checkpoint='resnet18.pth')))
+        contract_dilation=True),
     decode_head=dict(
         type='ChangerHead',
         in_channels=[64, 128, 256, 512],
