@@ -15,7 +15,12 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
-from mmseg.models.utils import LayerNorm2d, make_divisible, resize
+from mmseg.models.utils import (
+    InvertedResidual,
+    LayerNorm2d,
+    make_divisible,
+    resize,
+)
 from mmseg.registry import MODELS
 
 from ..utils.bitemporal_input import split_pair
@@ -57,54 +62,38 @@ class DifferenceGate(nn.Module):
         return x_a * gate_a.sigmoid() + x_a, x_b * gate_b.sigmoid() + x_b
 
 
-class InvertedResidual(nn.Module):
-    """MobileNetV2's block (Sandler et al., 2018): 1x1 expansion (skipped
-    at ratio 1), 3x3 depthwise, 1x1 linear projection; a residual when the
-    shape is kept.
+class PairInvertedResidual(nn.Module):
+    """MobileNetV2's block (Sandler et al., 2018) run on both dates with
+    shared weights, their hidden maps gated by :class:`DifferenceGate`
+    between the depthwise conv and the linear projection; shape kept, with
+    a residual.
 
     Args:
-        in_channels (int): C_in.
-        out_channels (int): C_out.
-        stride (int): Of the depthwise conv.
-        expand_ratio (int): Hidden width / C_in.
+        channels (int): C of each date.
+        expand_ratio (int): Hidden width / C.
         norm_cfg (dict): Norm config.
         act_cfg (dict): Activation of the expansion and depthwise convs.
-        pair_gate (bool): Gate the two dates' hidden maps by their
-            difference (:class:`DifferenceGate`) before the projection;
-            forward then takes and returns a pair.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int,
-                 expand_ratio: int, norm_cfg: dict, act_cfg: dict,
-                 pair_gate: bool = False):
+    def __init__(self, channels: int, expand_ratio: int, norm_cfg: dict,
+                 act_cfg: dict):
         super().__init__()
-        assert stride in (1, 2), f'stride must be 1 or 2, got {stride}'
-        hidden = int(round(in_channels * expand_ratio))
-        self.use_residual = stride == 1 and in_channels == out_channels
-        layers = []
-        if expand_ratio != 1:
-            layers.append(ConvModule(in_channels, hidden, 1,
-                                     norm_cfg=norm_cfg, act_cfg=act_cfg))
-        layers.append(ConvModule(hidden, hidden, 3, stride, padding=1,
-                                 groups=hidden, norm_cfg=norm_cfg,
-                                 act_cfg=act_cfg))
-        self.expand = nn.Sequential(*layers)
-        self.gate = DifferenceGate(hidden, norm_cfg) if pair_gate else None
-        self.project = ConvModule(hidden, out_channels, 1, norm_cfg=norm_cfg,
+        hidden = int(round(channels * expand_ratio))
+        self.expand = nn.Sequential(
+            ConvModule(channels, hidden, 1, norm_cfg=norm_cfg,
+                       act_cfg=act_cfg),
+            ConvModule(hidden, hidden, 3, padding=1, groups=hidden,
+                       norm_cfg=norm_cfg, act_cfg=act_cfg))
+        self.gate = DifferenceGate(hidden, norm_cfg)
+        self.project = ConvModule(hidden, channels, 1, norm_cfg=norm_cfg,
                                   act_cfg=None)
 
-    def _finish(self, x: torch.Tensor, identity: torch.Tensor):
-        x = self.project(x)
-        return x + identity if self.use_residual else x
-
-    def forward(self, x):
-        """(N, C_in, H, W) -> (N, C_out, H/stride, W/stride); with
-        ``pair_gate`` a tuple of two such maps in and out."""
-        if self.gate is None:
-            return self._finish(self.expand(x), x)
-        x_a, x_b = x
+    def forward(self, pair: Tuple[torch.Tensor, torch.Tensor]
+                ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Both dates (N, C, H, W) -> both (N, C, H, W)."""
+        x_a, x_b = pair
         h_a, h_b = self.gate(self.expand(x_a), self.expand(x_b))
-        return self._finish(h_a, x_a), self._finish(h_b, x_b)
+        return x_a + self.project(h_a), x_b + self.project(h_b)
 
 
 class StripGlobalAttention(nn.Module):
@@ -179,7 +168,7 @@ class TinyCDv2(BaseModule):
         common = dict(norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.stem = ConvModule(in_channels, stem, 3, 2, padding=1, **common)
         self.pair_blocks = nn.Sequential(*[
-            InvertedResidual(stem, stem, 1, 4, pair_gate=True, **common)
+            PairInvertedResidual(stem, 4, **common)
             for _ in range(setting['pair_blocks'])
         ])
         # Depthwise on the stacked dates, then each output channel from
@@ -236,7 +225,8 @@ class TinyCDv2Head(BaseDecodeHead):
     at 1/2, gated by the early pair's difference, then classified.
 
     FPN: 1x1 laterals to ``channels``, a top-down sum (nearest), and an
-    expansion-free :class:`InvertedResidual` on each level. Each level is
+    expansion-free MobileNetV2 block (mmseg's ``InvertedResidual``) on each
+    level. Each level is
     then a 1x1 ConvModule, bilinearly resized to the finest and summed:
     s. The early pair's |A - B| (1x1 conv) gates it: s * sigmoid(d) + s.
 
@@ -261,8 +251,9 @@ class TinyCDv2Head(BaseDecodeHead):
         self.laterals = nn.ModuleList(
             nn.Conv2d(c, channels, 1) for c in levels)
         self.fpn_blocks = nn.ModuleList(
-            InvertedResidual(channels, channels, 1, 1, dict(type='BN'),
-                             fpn_act_cfg) for _ in levels)
+            InvertedResidual(channels, channels, 1, 1,
+                             norm_cfg=self.norm_cfg, act_cfg=fpn_act_cfg)
+            for _ in levels)
         self.level_convs = nn.ModuleList(
             ConvModule(channels, channels, 1, conv_cfg=self.conv_cfg,
                        norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
