@@ -108,6 +108,14 @@ else
   log "using cached $WHEEL"
 fi
 pipi "$WHEEL"
+# upstream/run.py checks its mmcv setup.py patch against this sdist, offline.
+SDISTS=$CACHE/sdists
+if [ ! -f "$SDISTS/mmcv-$MMCV_VERSION.tar.gz" ]; then
+  mkdir -p "$SDISTS"
+  "$PY" -m pip download --disable-pip-version-check -q --no-deps --no-binary :all: \
+    --no-build-isolation -d "$SDISTS" "$MMCV_PIN" \
+    || log "could not keep the mmcv sdist: upstream/run.py --offline skips mmcv"
+fi
 
 log "OpenMMLab stack, seg_plugins (editable) and test tools"
 pipi --no-build-isolation -e "$ROOT[tests]"
