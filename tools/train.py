@@ -20,6 +20,7 @@ import seg_plugins  # noqa: F401  (registers components, torch compat)
 from seg_plugins.engine import find_resumable_checkpoint, load_resumable
 from seg_plugins.engine.amp import use_amp
 from seg_plugins.utils.precision import set_precision
+from seg_plugins.utils.quiet_upstream import quiet_upstream, quiet_upstream_log
 from seg_plugins.utils.runner_setup import (
     build_runner,
     default_scope,
@@ -78,6 +79,7 @@ def resume_seed(cfg, meta: dict) -> None:
 
 
 def main():
+    quiet_upstream()
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
                       args.launcher)
@@ -127,6 +129,7 @@ def main():
     with process_group_closed_at_end():
         try:
             runner = build_runner(cfg)
+            quiet_upstream_log(runner.logger)
             if amp is not None and hasattr(
                     getattr(runner.model, 'module', runner.model),
                     'encode_decode'):

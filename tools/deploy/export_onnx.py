@@ -19,6 +19,7 @@ from mmengine.config import DictAction
 import seg_plugins  # noqa: F401  (registers components, torch compat)
 from seg_plugins.deploy import ExportError, export_model, load_model
 from seg_plugins.deploy.verify import verify_export
+from seg_plugins.utils.quiet_upstream import quiet_upstream
 
 
 def parse_args():
@@ -41,6 +42,7 @@ def parse_args():
 
 
 def main():
+    quiet_upstream()
     args = parse_args()
     checkpoint = None if args.checkpoint.lower() == 'none' else \
         args.checkpoint
