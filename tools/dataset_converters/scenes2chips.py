@@ -37,7 +37,6 @@ import json
 import os
 import os.path as osp
 import shutil
-import sys
 from collections import Counter
 from typing import List, Optional, Sequence, Tuple
 
@@ -311,11 +310,11 @@ def chip_scene(args, scene: Sequence[str], writer: ChipWriter,
     Returns:
         list[str]: names of the chips written.
     """
-    from mmengine.utils import ProgressBar
     from rasterio.windows import Window
 
     from seg_plugins.geo.bands import parse_bands
     from seg_plugins.geo.grid import check_same_grid, open_raster
+    from seg_plugins.utils.progress import Progress
     path_a, path_b, path_label = scene[:3]
     for path in scene[:3]:
         if not osp.exists(path):
@@ -345,7 +344,7 @@ def chip_scene(args, scene: Sequence[str], writer: ChipWriter,
                   for c in axis_starts(src_a.width, args.size, args.stride)]
         names = []
         print(f'{path_a} + {path_b}: {len(starts)} chips of {args.size}^2')
-        bar = ProgressBar(len(starts), file=sys.stdout)
+        bar = Progress(len(starts), 'chips')
         for row, col in starts:
             window = Window(col, row, args.size, args.size)
             label, invalid = label_src.read(window)
@@ -367,7 +366,7 @@ def chip_scene(args, scene: Sequence[str], writer: ChipWriter,
                 date_sums[name] = [band_sums([img], ~invalid)
                                    for img in imgs]
             names.append(name)
-        print()
+        bar.close()
         if radiometry is not None and names:
             radiometry[stem] = scene_radiometry(path_a, path_b, bands_a)
         return names
