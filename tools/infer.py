@@ -50,6 +50,8 @@ from seg_plugins.geo.cog import check_outputs, remove_partials
 from seg_plugins.geo.radiometry import METHODS as RADIOMETRIC_METHODS
 from seg_plugins.utils.image_io import read_image
 from seg_plugins.utils.malloc import keep_freed_memory
+from seg_plugins.utils.progress import Progress
+from seg_plugins.utils.quiet_upstream import quiet_upstream
 
 PNG_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp')
 SCENE_ONLY = ('polygons', 'quicklook', 'label', 'bands', 'align',
@@ -231,7 +233,6 @@ def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
     when skipped (``--resume``), {} when only its polygons or quicklook
     were left to make (``finish``). Stopped gracefully once ``stop`` has
     caught a signal (``SceneStopped``, exit code 75)."""
-    from mmengine.utils import ProgressBar
     outputs = (out, prob, polygons, quicklook)
     # An output that is an input is refused before --resume can take it
     # for a finished one.
@@ -250,7 +251,7 @@ def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
         if done:
             print(f'[resume] {where or out}: {done} of {tiles} tiles done '
                   'before, going on')
-        bar = ProgressBar(tiles - done)
+        bar = Progress(tiles - done, 'tiles')
 
     try:
         summary = infer_change_scene(
@@ -263,12 +264,13 @@ def infer_scene(model, args, img_a, img_b, out, prob=None, polygons=None,
             should_stop=stop and (lambda: stop.received is not None),
             radiometric=args.radiometric or 'none')
     except SceneStopped as e:
-        print()  # after the progress bar
+        if bar is not None:
+            bar.close()
         stopped(where or out, stop, f'{e.done} of {e.tiles} tiles saved in '
                 f'{e.out}.partial*' if e.done else
                 'no tile finished, nothing saved')
         raise
-    print()
+    bar.close()
     print(describe(summary))
     quicklook_and_scores(args, out, quicklook, img_b)
     return summary
@@ -407,6 +409,7 @@ START = time.perf_counter()
 
 
 def main(argv=None):
+    quiet_upstream()
     args = parse_args(argv)
     applied = args.reuse_memory is not False and keep_freed_memory()
     if args.reuse_memory and not applied:

@@ -21,6 +21,7 @@ from mmengine.config import ConfigDict
 
 import seg_plugins  # noqa: F401  (registers components, torch compat)
 import seg_plugins.deploy  # noqa: F401  (registers ORTSegmentor)
+from seg_plugins.utils.quiet_upstream import quiet_upstream, quiet_upstream_log
 from seg_plugins.utils.runner_setup import (
     build_runner,
     default_scope,
@@ -104,6 +105,7 @@ def enable_tta(cfg, scope):
 
 
 def main():
+    quiet_upstream()
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
                       args.launcher)
@@ -124,6 +126,7 @@ def main():
     setup_device(cfg)
     with process_group_closed_at_end():
         runner = build_runner(cfg)
+        quiet_upstream_log(runner.logger)
         if args.out is not None and scope == 'mmdet':
             from mmdet.evaluation import DumpDetResults
             assert args.out.endswith(('.pkl', '.pickle')), (
