@@ -3,11 +3,18 @@
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out OUT]
         [--show-dir DIR] [--tta] [--cfg-options k=v ...]
         [--launcher {none,pytorch,slurm}] [--backend {pytorch,onnxruntime}]
+        [--protocol {whole,slideN}]
 
 ``--out``: mmseg configs write prediction PNGs to the directory OUT (as
 mmseg's tool does); mmdet configs dump results to the pickle file OUT (as
 mmdet's tool does). The metrics are logged and written to
 ``<work_dir>/<timestamp>/<timestamp>.json``.
+
+``--protocol whole|slideN`` (mmseg configs): infer each test image whole,
+or in N x N windows with stride N (``slide256``: LEVIR-CD's 1024x1024
+tiles scored as 256x256 crops; open-cd's users found the two differ by
+0.4-1 F1 point); default the config's ``model.test_cfg``. The metrics line
+starts with the protocol used.
 
 ``--backend onnxruntime``: CHECKPOINT is a graph exported from CONFIG by
 ``tools/deploy/export_onnx.py``; the runner, dataset, data preprocessor
@@ -15,6 +22,7 @@ and evaluator are the config's, only the network is run by ONNX Runtime.
 """
 import argparse
 import os.path as osp
+import re
 import sys
 
 from mmengine.config import ConfigDict
@@ -49,7 +57,38 @@ def parse_args():
         choices=['pytorch', 'onnxruntime'],
         default='pytorch',
         help='onnxruntime: CHECKPOINT is an exported .onnx file')
+    parser.add_argument(
+        '--protocol',
+        help="mmseg: 'whole' (each image at once) or 'slideN' (N x N "
+        "windows, stride N); default: the config's model.test_cfg")
     return parse_runner_args(parser)
+
+
+def set_protocol(cfg, protocol: str, scope: str) -> None:
+    """Set ``model.test_cfg`` for ``--protocol`` ('whole' or 'slideN')."""
+    match = re.fullmatch(r'whole|slide(\d+)', protocol)
+    if scope != 'mmseg' or not match:
+        sys.exit(f"error: --protocol {protocol}: expected 'whole' or "
+                 f"'slideN' (e.g. slide256), for mmseg configs")
+    test_cfg = ConfigDict(cfg.model.get('test_cfg', None) or {})
+    for key in ('crop_size', 'stride'):
+        test_cfg.pop(key, None)
+    test_cfg.mode = 'slide' if match.group(1) else 'whole'
+    if match.group(1):
+        size = int(match.group(1))
+        test_cfg.crop_size = test_cfg.stride = (size, size)
+    cfg.model.test_cfg = test_cfg
+
+
+def describe_protocol(test_cfg) -> str:
+    """'whole', 'slide256' or 'slide256x256/stride128x128'."""
+    test_cfg = test_cfg or {}
+    if test_cfg.get('mode', 'whole') != 'slide':
+        return test_cfg.get('mode', 'whole')
+    crop, stride = tuple(test_cfg['crop_size']), tuple(test_cfg['stride'])
+    if crop == stride and crop[0] == crop[1]:
+        return f'slide{crop[0]}'
+    return (f'slide{crop[0]}x{crop[1]}/stride{stride[0]}x{stride[1]}')
 
 
 def use_onnxruntime(cfg, onnx_file, scope):
@@ -111,6 +150,12 @@ def main():
                       args.launcher)
     scope = default_scope(cfg)
     cfg.load_from = args.checkpoint
+    if args.protocol:
+        set_protocol(cfg, args.protocol, scope)
+    # Named on the metrics line: whole-image and sliding-window scores of
+    # the same checkpoint differ.
+    protocol = (describe_protocol(cfg.model.get('test_cfg', None))
+                if scope == 'mmseg' else None)
     if args.backend == 'onnxruntime':
         use_onnxruntime(cfg, args.checkpoint, scope)
     if args.show_dir:
@@ -138,7 +183,9 @@ def main():
         except FileNotFoundError as e:  # missing data or checkpoint
             sys.exit(f'error: {e}')
     if runner.rank == 0:
-        print('metrics:', ', '.join(f'{k}={v}' for k, v in metrics.items()))
+        items = ([f'protocol={protocol}'] if protocol else []) + [
+            f'{k}={v}' for k, v in metrics.items()]
+        print('metrics:', ', '.join(items))
         print('log and metrics json under', osp.join(cfg.work_dir,
                                                     runner.timestamp))
 
