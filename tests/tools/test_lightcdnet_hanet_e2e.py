@@ -1,6 +1,8 @@
-"""LightCDNet and HANet through the tools: train a few iterations, test,
-and infer GeoTIFF scene pairs (LightCDNet with both backends; HANet with
-its peak memory following the tile, not the scene).
+"""LightCDNet and HANet end to end: train a few iterations and test
+(LightCDNet through tools/train.py and tools/test.py --tta, HANet in
+mmengine's Runner), then infer GeoTIFF scene pairs (LightCDNet with both
+backends; HANet through tools/infer.py, its peak memory following the
+tile, not the scene).
 
 The configs are the real ones (HANet cut to 8 channels at full resolution)
 on the tiny LEVIR-layout dataset and GeoTIFF pairs of the other tests.
@@ -11,6 +13,8 @@ import sys
 import numpy as np
 import pytest
 import rasterio
+from mmengine.config import Config
+from mmengine.runner import Runner
 
 from seg_plugins.apis import infer_change_scene, init_change_model
 from seg_plugins.deploy import export_config
@@ -47,16 +51,22 @@ runpy.run_path(sys.argv[0], run_name='__main__')
 """
 
 
-def options(root):
-    return [f'{split}_dataloader.dataset.data_root={root}'
-            for split in ('train', 'val', 'test')] + [
-                'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-                'default_hooks.checkpoint.interval=2',
-                'default_hooks.logger.interval=1',
-                'train_dataloader.batch_size=2'] + [
-                f'{split}_dataloader.{key}'
-                for split in ('train', 'val', 'test')
-                for key in ('num_workers=0', 'persistent_workers=False')]
+def options(root) -> dict:
+    """Two training iterations on the tiny dataset, validated at the end."""
+    opts = {f'{split}_dataloader.{key}': value
+            for split in ('train', 'val', 'test')
+            for key, value in (('dataset.data_root', str(root)),
+                               ('num_workers', 0),
+                               ('persistent_workers', False))}
+    opts.update({'train_cfg.max_iters': 2, 'train_cfg.val_interval': 2,
+                 'default_hooks.checkpoint.interval': 2,
+                 'default_hooks.logger.interval': 1,
+                 'train_dataloader.batch_size': 2})
+    return opts
+
+
+def cli(opts: dict) -> list:
+    return ['--cfg-options', *[f'{k}={v}' for k, v in opts.items()]]
 
 
 @pytest.fixture(scope='module')
@@ -68,26 +78,23 @@ def data(tmp_path_factory):
     return base, root
 
 
-def train_and_test(base, root, name, *test_args):
-    """Train 2 iterations with tools/train.py, test the checkpoint with
-    tools/test.py; the config file and checkpoint."""
+def tiny_config(base, name):
     config = base / f'tiny_{name}.py'
     config.write_text(TINY[name].format(REPO))
-    work = base / name
-    out = run_tool('tools/train.py', config, '--work-dir', work,
-                   '--cfg-options', *options(root))
-    assert 'loss_ce' in out and 'F1' in out
-    ckpt = work / 'iter_2.pth'
-    out = run_tool('tools/test.py', config, ckpt, *test_args, '--work-dir',
-                   work / 'test', '--cfg-options', *options(root))
-    counts = re.search(r'tp=(\d+) fp=(\d+) fn=(\d+) tn=(\d+)', out)
-    assert counts and sum(map(int, counts.groups())) == 2 * 32 * 32, out
-    return config, ckpt
+    return config
 
 
 def test_lightcdnet_tools_and_scene_with_both_backends(data):
     base, root = data
-    config, ckpt = train_and_test(base, root, 'lightcdnet', '--tta')
+    config, work = tiny_config(base, 'lightcdnet'), base / 'lightcdnet'
+    out = run_tool('tools/train.py', config, '--work-dir', work,
+                   *cli(options(root)))
+    assert 'loss_ce' in out and 'aux.loss_ce' in out and 'F1' in out
+    ckpt = work / 'iter_2.pth'
+    out = run_tool('tools/test.py', config, ckpt, '--tta', '--work-dir',
+                   work / 'test', *cli(options(root)))
+    counts = re.search(r'tp=(\d+) fp=(\d+) fn=(\d+) tn=(\d+)', out)
+    assert counts and sum(map(int, counts.groups())) == 2 * 32 * 32, out
     a = write_tif(base / 'a.tif', scene_bands(96, 80, 1))
     b = write_tif(base / 'b.tif', scene_bands(96, 80, 2))
     onnx_file = base / 'lightcdnet.onnx'
@@ -110,9 +117,21 @@ def test_lightcdnet_tools_and_scene_with_both_backends(data):
     assert (maps[0] == maps[1]).mean() >= 0.999
 
 
-def test_hanet_tools_and_scene_memory_bounded_by_the_tile(data):
+def test_hanet_runner_and_scene_memory_bounded_by_the_tile(data):
+    """HANet trains and tests in mmengine's Runner in this process (the
+    tools' own code runs for LightCDNet above; each tool process costs the
+    stack's import again), then infers scenes through tools/infer.py."""
     base, root = data
-    config, ckpt = train_and_test(base, root, 'hanet')
+    config, work = tiny_config(base, 'hanet'), base / 'hanet'
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(options(root))
+    cfg.work_dir = str(work)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    metrics = runner.test()  # 256^2 slide windows over the 32^2 pairs
+    assert 0 <= metrics['F1'] <= 100, metrics
+    ckpt = work / 'iter_2.pth'
+    assert ckpt.is_file()
     # A small scene first (the run's one-off allocations: one full batch of
     # 4 tiles), then a large one in the same process: only what grows with
     # the scene shows in the second one's rise.
