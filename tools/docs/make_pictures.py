@@ -15,7 +15,6 @@ from the scene benchmark itself:
 import argparse
 import glob
 import os.path as osp
-import shutil
 import subprocess
 import sys
 
@@ -58,6 +57,17 @@ def change_panels(work_dir: str, config: str, pairs: int, scale: int) -> str:
     return out
 
 
+def small_copy(src: str, out: str, size: int) -> str:
+    """``src`` shrunk to at most ``size`` px a side: the pages show it at
+    that size, and the repository keeps a small file."""
+    img = cv2.imread(src)
+    scale = min(1.0, size / max(img.shape[:2]))
+    img = cv2.resize(img, None, fx=scale, fy=scale,
+                     interpolation=cv2.INTER_AREA)
+    cv2.imwrite(out, img, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__,
@@ -69,15 +79,16 @@ def main():
                         help='test pairs in the panel picture')
     parser.add_argument('--scale', type=int, default=2,
                         help='enlargement of the 64x64 chips')
+    parser.add_argument('--quicklook-size', type=int, default=640,
+                        help="the quicklook's longer side in the docs, px")
     args = parser.parse_args()
     print(change_panels(args.work_dir, args.config, args.pairs, args.scale))
     quicklook = osp.join(args.work_dir, 'scene', 'quicklook.png')
     if not osp.isfile(quicklook):
         sys.exit(f'{quicklook} not found: run the scene part of '
                  'tools/demo_changedet.sh first')
-    out = osp.join(STATIC, 'demo_quicklook.png')
-    shutil.copyfile(quicklook, out)
-    print(out)
+    print(small_copy(quicklook, osp.join(STATIC, 'demo_quicklook.png'),
+                     args.quicklook_size))
 
 
 if __name__ == '__main__':
