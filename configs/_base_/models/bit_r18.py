@@ -2,22 +2,11 @@
 # stride 1: 1/8 resolution, 256 channels) run on both dates with shared
 # weights, then the bitemporal image transformer (4 tokens per date, 1
 # encoder and 8 decoder layers, width 32) and a 1x1 two-class classifier at
-# full resolution, as open-cd configures it.
-norm_cfg = dict(type='BN', requires_grad=True)
-data_preprocessor = dict(
-    type='MultiImageSegDataPreProcessor',
-    num_images=2,
-    # Per image (RGB); repeated for each date.
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255,
-    size_divisor=32,
-    test_cfg=dict(size_divisor=32))
+# full resolution, as open-cd configures it (inputs padded to multiples of
+# 32, as there).
+_base_ = ['./change_pair_softmax.py']
 model = dict(
-    type='EncoderDecoder',
-    data_preprocessor=data_preprocessor,
+    data_preprocessor=dict(size_divisor=32, test_cfg=dict(size_divisor=32)),
     backbone=dict(
         type='SiameseResNetV1c',
         in_channels=3,
@@ -26,7 +15,7 @@ model = dict(
         strides=(1, 2, 1),
         dilations=(1, 1, 1),
         out_indices=(2, ),
-        norm_cfg=norm_cfg,
+        norm_cfg={{_base_.norm_cfg}},
         norm_eval=False,
         style='pytorch',
         # No init_cfg: nothing is downloaded. The published F1 starts from
@@ -49,10 +38,5 @@ model = dict(
         pre_upsample=2,
         upsample=4,
         dropout_ratio=0.1,
-        num_classes=2,
-        align_corners=False,
-        loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
-            avg_non_ignore=True)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        # The transformer's norms are LayerNorms (transformer_norm_cfg).
+        norm_cfg=None))

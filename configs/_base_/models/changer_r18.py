@@ -3,22 +3,10 @@
 # 3 and 4 (half of the columns / channels swapped between the dates), then
 # Changer's head (per-level 1x1 convs fused at 1/4, flow dual-alignment
 # fusion, MixFFN, 1x1 two-class classifier; logits at 1/4), as open-cd
-# configures it.
-norm_cfg = dict(type='BN', requires_grad=True)
-data_preprocessor = dict(
-    type='MultiImageSegDataPreProcessor',
-    num_images=2,
-    # Per image (RGB); repeated for each date.
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255,
-    size_divisor=32,
-    test_cfg=dict(size_divisor=32))
+# configures it (inputs padded to multiples of 32, as there).
+_base_ = ['./change_pair_softmax.py']
 model = dict(
-    type='EncoderDecoder',
-    data_preprocessor=data_preprocessor,
+    data_preprocessor=dict(size_divisor=32, test_cfg=dict(size_divisor=32)),
     backbone=dict(
         type='SiameseResNetV1c',
         in_channels=3,
@@ -29,7 +17,7 @@ model = dict(
         out_indices=(0, 1, 2, 3),
         exchanges=('none', 'spatial', 'channel', 'channel'),
         exchange_ratio=0.5,
-        norm_cfg=norm_cfg,
+        norm_cfg={{_base_.norm_cfg}},
         norm_eval=False,
         style='pytorch',
         # No init_cfg: open-cd trains ChangerEx from scratch and nothing is
@@ -43,12 +31,4 @@ model = dict(
         in_channels=[64, 128, 256, 512],
         in_index=[0, 1, 2, 3],
         channels=128,
-        dropout_ratio=0.1,
-        num_classes=2,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
-            avg_non_ignore=True)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        dropout_ratio=0.1))
