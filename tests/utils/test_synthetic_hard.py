@@ -1,5 +1,8 @@
 """The hard synthetic change set: changed fraction, misregistration of B,
 determinism, and the converter's --preset hard on disk."""
+import runpy
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -10,7 +13,7 @@ from seg_plugins.utils.synthetic_hard import (
     hard_change_pair,
     hard_change_sample,
 )
-from tests.conftest import run_tool
+from tests.conftest import REPO
 
 # Only the misregistration: same season, sun and illumination, no noise
 # or cars, so unchanged ground is equal pixel for pixel.
@@ -81,12 +84,14 @@ def test_deterministic_by_seed_and_index():
     assert not np.array_equal(a.img_a, other.img_a)
 
 
-def test_converter_writes_the_hard_preset(tmp_path):
-    out = run_tool('tools/dataset_converters/make_synthetic_cd.py',
-                   '--preset', 'hard', '--out', tmp_path / 'tool',
-                   '--size', '96', '--num-train', '2', '--num-val', '1',
-                   '--num-test', '1')
-    assert 'hard pairs of 96x96' in out
+def test_converter_writes_the_hard_preset(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, 'argv', [
+        'make_synthetic_cd.py', '--preset', 'hard', '--out',
+        str(tmp_path / 'tool'), '--size', '96', '--num-train', '2',
+        '--num-val', '1', '--num-test', '1'])
+    runpy.run_path(str(REPO / 'tools/dataset_converters/make_synthetic_cd.py'),
+                   run_name='__main__')
+    assert 'hard pairs of 96x96' in capsys.readouterr().out
     make_change_dataset(str(tmp_path / 'lib'), {'train': 2, 'val': 1,
                                                 'test': 1}, 96, 0, 'hard')
     for split, num in (('train', 2), ('val', 1), ('test', 1)):
