@@ -82,6 +82,26 @@ def model_name(config: str) -> str:
                 name, name.replace('changedet_', ''))
 
 
+# How the papers and open-cd name the models of the default configs.
+DISPLAY = {
+    'changedet_unet': 'FC-EF', 'changedet_fc_siam_conc': 'FC-Siam-conc',
+    'changedet_fc_siam_diff': 'FC-Siam-diff',
+    'changedet_snunet_c16': 'SNUNet-CD c16',
+    'changedet_snunet_c32': 'SNUNet-CD c32',
+    'changedet_tinycdv2_s': 'TinyCDv2-S', 'changedet_tinycdv2_b': 'TinyCDv2-B',
+    'changedet_tinycdv2_l': 'TinyCDv2-L',
+    'changedet_lightcdnet_s': 'LightCDNet-S',
+    'changedet_lightcdnet_b': 'LightCDNet-B',
+    'changedet_lightcdnet_l': 'LightCDNet-L', 'changedet_hanet': 'HANet',
+    'changedet_changerex_r18': 'ChangerEx-r18', 'changedet_bit_r18': 'BIT-r18',
+}
+
+
+def display_name(config: str) -> str:
+    name = osp.splitext(osp.basename(config))[0]
+    return DISPLAY.get(name, model_name(config))
+
+
 # ----------------------------------------------------------------- speed
 def best_time(fn, repeat: int) -> float:
     fn()  # warm-up: allocator, kernels, ORT arena
@@ -368,6 +388,7 @@ def write_table(run: dict, out: str) -> None:
     """The Markdown table of ``run`` (what the JSON holds) to ``out``."""
     s, rows = run['schedule'], run['rows']
     base = rows[0]
+    base_name = display_name(base['config'])
     sets = [n for n in SETS if any(n in r['sets'] for r in rows)]
     lines = [
         f'Measured by `{run["command"]}` (commit {run["commit"]}) on '
@@ -392,14 +413,14 @@ def write_table(run: dict, out: str) -> None:
         'bound, not a score).',
         f'- Latency: one 256² pair, batch 1, fastest of {run["repeat"]}, '
         'from the normalised input to the probabilities; × is against '
-        f'{base["name"]} in this run. Memory: peak RSS added by building '
-        f'the model and inferring one {run["memory_size"]}² pair whole.',
+        f'{base_name} in this run. Memory: peak RSS added by building the '
+        f'model and inferring one {run["memory_size"]}² pair whole.',
         '',
         '| model | params (M) | MACs (G) 256² | eager ms | × ' +
-        base['name'] + ' | ORT ms | ORT × eager | memory ' +
+        base_name + ' | ORT ms | ORT × eager | memory ' +
         f'{run["memory_size"]}² (MiB) | ' +
         ' | '.join(f'{n} F1 | {n} IoU | {n} best F1' for n in sets) +
-        ' | ' + ' | '.join(f'{n} F1 − {base["name"]}' for n in sets) + ' |',
+        ' | ' + ' | '.join(f'{n} F1 − {base_name}' for n in sets) + ' |',
         '|---|' + '---:|' * (7 + 4 * len(sets)),
     ]
     for r in rows:
@@ -408,7 +429,7 @@ def write_table(run: dict, out: str) -> None:
         base_eager = base['speed'].get('eager_ms')
         params, macs = speed.get('params'), speed.get('macs')
         cells = [
-            f"{r['name']} (`{r['config']}`)",
+            f"{display_name(r['config'])} (`{r['config']}`)",
             fmt(params and params / 1e6, '.2f'),
             fmt(macs and macs / 1e9, '.2f'),
             fmt(eager, '.1f'),
@@ -428,7 +449,8 @@ def write_table(run: dict, out: str) -> None:
                      else None)
             cells.append('' if r is base else fmt(delta, '+.2f'))
         lines.append('| ' + ' | '.join(cells) + ' |')
-    errors = [f'- {r["name"]} ({part}): {v.get("error") or v["ort_error"]}'
+    errors = [f'- {display_name(r["config"])} ({part}): '
+              f'{v.get("error") or v["ort_error"]}'
               for r in rows for part, v in
               [('memory', r['memory']), ('speed', r['speed'])] +
               list(r['sets'].items())
