@@ -38,6 +38,7 @@ from ..geo.cog import COGWriter, check_outputs, not_resumable
 from ..geo.ground_area import GroundArea, ground_area
 from ..geo.radiometry import RadiometricNormalizer, check_method, scene_stats
 from ..geo.raster_pair import RasterPair
+from ..geo.remote import remote_config
 from ..utils.cpu_turns import CPUTurns, model_takes_every_core
 from ..utils.precision import model_precision, set_precision
 from .change_inference import (
@@ -407,8 +408,10 @@ def infer_change_scene(model: nn.Module,
     Args:
         model (nn.Module): From :func:`init_change_model`; its config's
             ``model.backbone.in_channels`` must equal the bands read.
-        path_a (str): Date A (any GDAL-readable raster); its grid and CRS
-            are the outputs'.
+        path_a (str | Sequence[str]): Date A: any GDAL-readable raster,
+            local or remote (``geo/remote.py``: ``https://``, ``s3://``,
+            ``gs://``, ``/vsi*/``), or several single-band files stacked
+            (``geo/band_stack.py``); its grid and CRS are the outputs'.
         path_b (str): Date B, on A's grid unless ``align``.
         out (str): Change map COG: uint8 1 changed, 0 unchanged, 255
             (nodata) where either date is nodata.
@@ -499,7 +502,7 @@ def infer_change_scene(model: nn.Module,
     precision = model_precision(model)
     start = time.perf_counter()
     check_outputs((out, prob_out, polygons), overwrite, (path_a, path_b))
-    env = dict(GDAL_CACHEMAX=gdal_cache_mb)
+    env = dict(remote_config(), GDAL_CACHEMAX=gdal_cache_mb)
     with rasterio.Env(**env), RasterPair(path_a, path_b, bands,
                                          align) as pair:
         pair.check_channels(model_in_channels(model),

@@ -25,6 +25,8 @@ import torch
 from torch import nn
 
 from ..engine.atomic_io import atomic_write
+from ..geo.band_stack import date_files
+from ..geo.remote import gdal_path, is_remote
 
 _FINGERPRINTS: 'weakref.WeakKeyDictionary' = weakref.WeakKeyDictionary()
 # What a record keeps of the tiles done, and of what type.
@@ -55,9 +57,18 @@ def model_fingerprint(model: nn.Module) -> str:
     return _FINGERPRINTS[model]
 
 
-def _file_id(path: str) -> list:
-    st = os.stat(path)
-    return [osp.abspath(path), st.st_size, st.st_mtime_ns]
+def _file_id(spec) -> list:
+    """Path, size and modification time of each file of a date; a remote
+    file by its name only (a changed object under the same name is not
+    seen: rerun without --resume)."""
+    ids = []
+    for path in date_files(spec):
+        if is_remote(path):
+            ids.append([gdal_path(path), None, None])
+        else:
+            st = os.stat(path)
+            ids.append([osp.abspath(path), st.st_size, st.st_mtime_ns])
+    return ids[0] if len(ids) == 1 else ids
 
 
 def run_key(model: nn.Module, path_a: str, path_b: str, **settings) -> dict:

@@ -30,8 +30,10 @@ import numpy as np
 import rasterio.shutil
 from affine import Affine
 
+from .band_stack import date_files
 from .grid import Grid
 from .overviews import build_levels, overview_sizes, vrt_with_overviews
+from .remote import is_remote, path_key
 
 COG_BLOCK = 512  # the COG driver's default
 # This pass cannot overlap the model, so it takes every core. Level 3, not
@@ -42,7 +44,10 @@ MAX_STRIP = 4096  # widest strip of windows gathered into one write
 
 def same_file(a: str, b: str) -> bool:
     """Whether two paths name one file (links and relative paths
-    resolved), whether or not it exists yet."""
+    resolved), whether or not it exists yet; a remote name
+    (``remote.py``) is one file only with itself."""
+    if is_remote(a) or is_remote(b):
+        return path_key(a) == path_key(b)
     if osp.exists(a) and osp.exists(b):
         return osp.samefile(a, b)
     return osp.realpath(a) == osp.realpath(b)
@@ -68,7 +73,7 @@ def check_outputs(paths: Iterable[Optional[str]], overwrite: bool,
             raise ValueError(f'output {path}: {folder} is a file, not a '
                              'folder')
     for i, path in enumerate(paths):
-        for other in [str(p) for p in inputs if p]:
+        for other in [f for p in inputs if p for f in date_files(p)]:
             if same_file(path, other):
                 raise ValueError(f'output {path} is the input {other}: '
                                  'refused, even with --overwrite')

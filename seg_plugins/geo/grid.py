@@ -27,17 +27,22 @@ class Grid(NamedTuple):
     height: int
 
 
-def open_raster(path: str):
-    """``rasterio.open`` with an error that names the file.
+def open_raster(path):
+    """``rasterio.open`` of any location GDAL reads (``remote.py``), or of
+    a date given as several files (``band_stack.py``), with an error that
+    names the file or URL (and the HTTP status).
 
     Raises:
         ValueError: if ``path`` does not exist or GDAL cannot read it.
     """
+    from .band_stack import date_files, date_source
+    from .remote import read_error
+    files = date_files(path)
     try:
-        return rasterio.open(path)
+        return rasterio.open(date_source(files))
     except RasterioIOError as e:
-        raise ValueError(f'cannot read {path} as a raster (not a '
-                         f'GDAL-readable image, or missing): {e}') from None
+        raise ValueError(read_error(files[0] if len(files) == 1 else
+                                    ','.join(files), e)) from None
 
 
 def grid_of(src) -> Grid:

@@ -62,7 +62,10 @@ def parse_args(argv=None):
         metavar='A B LABEL [SPLIT]',
         help='two dates and their change label (raster on A\'s grid, or '
         'polygons: .gpkg/.geojson/...), optionally the split of every chip '
-        'of this scene; repeat for more scenes')
+        'of this scene; repeat for more scenes. Any GDAL-readable location '
+        '(https://, s3://, /vsi*/); a date as band files: '
+        'B04.tif,B03.tif,B02.tif or a .txt list (stacked on the first\'s '
+        'grid, bilinear)')
     parser.add_argument('--out', required=True, help='output folder (new '
                         'or empty)')
     parser.add_argument('--size', type=int, default=256,
@@ -312,12 +315,14 @@ def chip_scene(args, scene: Sequence[str], writer: ChipWriter,
     """
     from rasterio.windows import Window
 
+    from seg_plugins.geo.band_stack import date_files
     from seg_plugins.geo.bands import parse_bands
     from seg_plugins.geo.grid import check_same_grid, open_raster
+    from seg_plugins.geo.remote import exists
     from seg_plugins.utils.progress import Progress
     path_a, path_b, path_label = scene[:3]
-    for path in scene[:3]:
-        if not osp.exists(path):
+    for path in date_files(path_a) + date_files(path_b) + [path_label]:
+        if not exists(path):
             raise ChipError(f'{path} not found')
     bands = parse_bands(args.bands)
     src_a, src_b = open_raster(path_a), open_raster(path_b)
@@ -377,6 +382,20 @@ def chip_scene(args, scene: Sequence[str], writer: ChipWriter,
             label_src.close()
 
 
+def scene_stem(spec: str) -> str:
+    """The name of a scene's chips: A's file name without its suffix; for a
+    date given as band files (``geo/band_stack.py``), the first file's
+    folder and name (``S2A_31UFQ_20230101_B04``: band files of several
+    scenes share their names)."""
+    from seg_plugins.geo.band_stack import date_files
+    files = date_files(spec)
+    stem = osp.splitext(osp.basename(files[0]))[0]
+    if len(files) == 1:
+        return stem
+    folder = osp.basename(osp.dirname(files[0].rstrip('/')))
+    return f'{folder}_{stem}' if folder else stem
+
+
 def assign_splits(names: List[str], val_fraction: float,
                   test_fraction: float, seed: int) -> dict:
     """Seeded shuffle -> {name: split}; at least one val (test) chip when
@@ -396,6 +415,9 @@ def assign_splits(names: List[str], val_fraction: float,
 
 
 def main(argv=None):
+    import rasterio
+
+    from seg_plugins.geo.remote import remote_config
     args = parse_args(argv)
     staging = osp.join(args.out, '.staging')
     if osp.isdir(args.out) and os.listdir(args.out) == ['.staging']:
@@ -407,7 +429,7 @@ def main(argv=None):
                'it and run again)' if osp.isdir(staging) else '')
         raise SystemExit(f'error: {args.out} is not empty{why}; '
                          'scenes2chips writes into a new (or empty) folder')
-    stems = [osp.splitext(osp.basename(s[0]))[0] for s in args.scene]
+    stems = [scene_stem(s[0]) for s in args.scene]
     dup = sorted({s for s in stems if stems.count(s) > 1})
     if dup:
         raise SystemExit(f'error: scenes whose A files share a name ({dup}): '
@@ -417,8 +439,9 @@ def main(argv=None):
     fixed, shuffled = {}, []
     try:
         for scene in args.scene:
-            names = chip_scene(args, scene, writer, stats, sums, date_sums,
-                               radiometry)
+            with rasterio.Env(**remote_config()):  # remote scenes
+                names = chip_scene(args, scene, writer, stats, sums,
+                                   date_sums, radiometry)
             if len(scene) == 4:
                 fixed.update({n: scene[3] for n in names})
             else:

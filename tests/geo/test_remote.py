@@ -1,0 +1,172 @@
+"""Scenes read where they live: COGs over HTTP with range requests from a
+server on 127.0.0.1 that the test starts, and dates given as one file per
+band; the outputs equal those of the same pixels read locally."""
+import numpy as np
+import pytest
+import rasterio
+import rasterio.shutil
+from rasterio.enums import Resampling
+
+from seg_plugins.apis import infer_change_scene
+from seg_plugins.geo.band_stack import date_files
+from seg_plugins.geo.cog import same_file
+from seg_plugins.geo.grid import open_raster
+from seg_plugins.geo.remote import gdal_path, remote_config
+from tests.conftest import run_tool
+from tests.geo.range_server import serve
+from tests.geo.scene_fixture import (
+    PIXEL,
+    assert_same_raster,
+    scene_bands,
+    transform,
+    write_tif,
+)
+
+TILE, OVERLAP, BATCH = 64, 16, 4
+H, W = 260, 250
+
+
+def write_cog(path, bands, **profile):
+    """``bands`` (C, H, W) as a COG (128^2 blocks, deflate), as served."""
+    tmp = write_tif(path.with_suffix('.gtiff'), bands, **profile)
+    rasterio.shutil.copy(tmp, path, driver='COG', blocksize=128,
+                         compress='deflate')
+    tmp.unlink()
+    return path
+
+
+@pytest.fixture(scope='module')
+def scenes(tmp_path_factory):
+    """Two 3-band dates as COGs, and date B again as one COG per band."""
+    root = tmp_path_factory.mktemp('remote')
+    a, b = scene_bands(H, W, 1), scene_bands(H, W, 2)
+    b[:, 100:200, 40:160] = a[:, 100:200, 40:160]
+    write_cog(root / 'a.tif', a)
+    write_cog(root / 'b.tif', b)
+    for i in range(3):
+        write_cog(root / f'b{i + 1}.tif', b[i:i + 1])
+    return root
+
+
+def run(model, a, b, out, **kwargs):
+    return infer_change_scene(model, a, b, str(out), tile=TILE,
+                              overlap=OVERLAP, batch_size=BATCH, **kwargs)
+
+
+@pytest.fixture(scope='module')
+def reference(tiny, scenes):
+    """The change and probability COGs of the local files, and the
+    summary."""
+    out = scenes / 'ref'
+    summary = run(tiny[0], str(scenes / 'a.tif'), str(scenes / 'b.tif'),
+                  out / 'change.tif', prob_out=str(out / 'prob.tif'))
+    return out / 'change.tif', out / 'prob.tif', summary
+
+
+def test_location_names():
+    assert gdal_path('https://h/x.tif') == '/vsicurl/https://h/x.tif'
+    assert gdal_path('s3://bucket/k/x.tif') == '/vsis3/bucket/k/x.tif'
+    assert gdal_path('gs://b/x.tif') == '/vsigs/b/x.tif'
+    assert gdal_path('/vsiaz/c/x.tif') == '/vsiaz/c/x.tif'
+    assert gdal_path('rel/x.tif') == 'rel/x.tif'
+    with pytest.raises(ValueError, match='ftp://.*no GDAL file system'):
+        gdal_path('ftp://h/x.tif')
+    # Remote names are compared as GDAL's names, never as local paths.
+    assert same_file('s3://b/x.tif', '/vsis3/b/x.tif')
+    assert not same_file('https://h/x.tif', 'x.tif')
+    assert date_files('a.tif') == ['a.tif']
+    assert date_files('B04.tif, B03.tif') == ['B04.tif', 'B03.tif']
+
+
+def test_http_scene_equals_local_read_once(tiny, scenes, reference,
+                                           tmp_path):
+    change, prob, ref = reference
+    with serve(scenes) as server:
+        got = run(tiny[0], f'{server.url}/a.tif', f'{server.url}/b.tif',
+                  tmp_path / 'got.tif', prob_out=str(tmp_path / 'got_p.tif'))
+        sent = dict(server.sent)
+    assert_same_raster(tmp_path / 'got.tif', change)
+    assert_same_raster(tmp_path / 'got_p.tif', prob)
+    assert got['changed_pixels'] == ref['changed_pixels'] > 0
+    for name in ('a.tif', 'b.tif'):  # each block read once, overviews not
+        size = (scenes / name).stat().st_size
+        assert 0.5 * size <= sent[name] <= 1.2 * size, (name, sent, size)
+
+
+def test_band_files_equal_the_stacked_file(tiny, scenes, reference,
+                                           tmp_path):
+    listed = tmp_path / 'b.txt'
+    listed.write_text(''.join(f'b{i}.tif\n' for i in (1, 2, 3)))
+    (tmp_path / 'b1.tif').symlink_to(scenes / 'b1.tif')
+    (tmp_path / 'b2.tif').symlink_to(scenes / 'b2.tif')
+    (tmp_path / 'b3.tif').symlink_to(scenes / 'b3.tif')
+    commas = ','.join(str(scenes / f'b{i}.tif') for i in (1, 2, 3))
+    for i, b in enumerate((commas, str(listed))):
+        run(tiny[0], str(scenes / 'a.tif'), b, tmp_path / f'{i}.tif')
+        assert_same_raster(tmp_path / f'{i}.tif', reference[0])
+
+
+def test_a_coarser_band_is_resampled_bilinear(tmp_path):
+    fine = write_tif(tmp_path / 'fine.tif', scene_bands(64, 64, 3, 1,
+                                                        np.uint16))
+    coarse_t = rasterio.Affine(PIXEL * 2, 0, transform().c, 0, -PIXEL * 2,
+                               transform().f)
+    coarse = write_tif(tmp_path / 'coarse.tif',
+                       scene_bands(32, 32, 4, 1, np.uint16),
+                       geotransform=coarse_t)
+    with open_raster(f'{fine},{coarse}') as src:
+        assert (src.count, src.height, src.width) == (2, 64, 64)
+        assert src.transform == transform()
+        stacked = src.read()
+    with rasterio.open(coarse) as src:
+        want = src.read(1, out_shape=(64, 64),
+                        resampling=Resampling.bilinear)
+    with rasterio.open(fine) as src:
+        np.testing.assert_array_equal(stacked[0], src.read(1))
+    np.testing.assert_array_equal(stacked[1], want)
+    other = write_tif(tmp_path / 'other.tif', scene_bands(64, 64, 5, 1),
+                      crs='EPSG:32632')
+    with pytest.raises(ValueError, match='other.tif: CRS EPSG:32632'):
+        open_raster(f'{fine},{other}')
+
+
+def test_http_failures_are_one_line_with_url_and_status(scenes,
+                                                        monkeypatch):
+    monkeypatch.setenv('GDAL_HTTP_RETRY_DELAY', '0.05')
+    with serve(scenes) as server, rasterio.Env(**remote_config()):
+        url = f'{server.url}/missing.tif'
+        with pytest.raises(ValueError) as e:
+            open_raster(url)
+        assert str(e.value) == f'cannot read {url}: HTTP 404 (not found)'
+        server.fail['b1.tif'] = 403
+        with pytest.raises(ValueError, match=r'b1.tif: HTTP 403 \(forb'):
+            open_raster(f'{server.url}/b1.tif')
+        # A transient 503 is retried; one that lasts names its status.
+        server.fail['b2.tif'], server.fail_times['b2.tif'] = 503, 2
+        with open_raster(f'{server.url}/b2.tif') as src:
+            assert src.count == 1
+        server.fail['b3.tif'], server.fail_times['b3.tif'] = 503, 99
+        with pytest.raises(ValueError, match=r'b3.tif: HTTP 503'):
+            open_raster(f'{server.url}/b3.tif')
+
+
+def test_infer_tool_pairs_over_http(tiny, scenes, reference, tmp_path):
+    """tools/infer.py --pairs with remote dates (B as band files): the
+    change map of local files; a 404 is one [error] line naming the URL,
+    and the other line still runs."""
+    _, config, ckpt = tiny
+    model = ['--config', config, '--checkpoint', ckpt, '--tile', TILE,
+             '--overlap', OVERLAP, '--batch-size', BATCH]
+    with serve(scenes) as server:
+        url = server.url
+        bands = ','.join(f'{url}/b{i}.tif' for i in (1, 2, 3))
+        lst = tmp_path / 'pairs.txt'
+        lst.write_text(f'{url}/a.tif {bands} {tmp_path}/got.tif\n'
+                       f'{url}/a.tif {url}/gone.tif {tmp_path}/gone.tif\n')
+        log = run_tool('tools/infer.py', '--pairs', lst, *model,
+                       expect_fail=True,
+                       env=dict(GDAL_HTTP_RETRY_DELAY='0.05'))
+    assert_same_raster(tmp_path / 'got.tif', reference[0])
+    assert (f'[error] {lst}:2: cannot read {url}/gone.tif: HTTP 404 '
+            '(not found)') in log
+    assert 'Traceback' not in log and not (tmp_path / 'gone.tif').exists()
