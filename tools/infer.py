@@ -13,6 +13,13 @@ PNG pairs (no georeferencing), held in memory, when --out is a PNG:
     python tools/infer.py A.png B.png --config CONFIG --checkpoint CKPT \
         --out change.png [--overlay overlay.png] [--prob prob.png]
 
+A and B may be anywhere GDAL reads: local paths, https:// URLs (COGs
+served with range requests), s3://, gs://, az:// or /vsi*/ names
+(credentials and endpoints from the environment, as GDAL takes them). A
+date given as several single-band files is stacked on the grid of the
+first (other resolutions resampled, bilinear): B04.tif,B03.tif,B02.tif or
+a .txt list with a file a line.
+
 Many pairs: --pairs list.txt with lines "A B OUT" (OUT a .tif); --prob,
 --polygons and --quicklook then give suffixes appended to each OUT's stem
 (e.g. --polygons .gpkg --prob _prob.tif). A pair that fails is reported by
@@ -46,8 +53,10 @@ from seg_plugins.apis import (
 )
 from seg_plugins.engine.preemption import Preempted, StopSignal
 from seg_plugins.geo import parse_bands
+from seg_plugins.geo.band_stack import date_files
 from seg_plugins.geo.cog import check_outputs, remove_partials
 from seg_plugins.geo.radiometry import METHODS as RADIOMETRIC_METHODS
+from seg_plugins.geo.remote import exists, path_key
 from seg_plugins.utils.image_io import read_image
 from seg_plugins.utils.malloc import keep_freed_memory
 from seg_plugins.utils.progress import Progress
@@ -342,11 +351,11 @@ def list_clashes(lines, args) -> Dict[int, str]:
     inputs, outputs, clashes = {}, {}, {}
     pairs = [(n, f) for n, f in lines if len(f) == 3]
     for number, (img_a, img_b, _) in pairs:
-        for path in (img_a, img_b):
-            inputs.setdefault(osp.realpath(path), set()).add(number)
+        for path in date_files(img_a) + date_files(img_b):
+            inputs.setdefault(path_key(path), set()).add(number)
     for number, (_, _, out) in pairs:
         for path in line_outputs(out, args):
-            key = path and osp.realpath(path)
+            key = path and path_key(path)
             if not key:
                 continue
             readers = sorted(inputs.get(key, set()) - {number})
@@ -386,7 +395,8 @@ def run_pairs(model, args, stop: Optional[StopSignal] = None) -> int:
             failed += 1
             continue
         img_a, img_b, out = fields
-        missing = [p for p in (img_a, img_b) if not osp.exists(p)]
+        missing = [p for p in date_files(img_a) + date_files(img_b)
+                   if not exists(p)]
         if missing:
             print(f'[error] {where}: {", ".join(missing)} not found',
                   file=sys.stderr)
