@@ -39,6 +39,8 @@ import time
 import numpy as np
 import torch
 
+from seg_plugins.utils.timing import best_time
+
 # name: (config, batch, H, W, cfg_options)
 FAMILIES = {
     'change_unet': ('configs/changedet_unet.py', 4, 256, 256, {}),
@@ -50,16 +52,6 @@ FAMILIES = {
     'fcn8s_deconv_bn': ('configs/fcn8s_deconv_bn_vgg16_voc12.py', 1, 224,
                         224, {}),
 }
-
-
-def best_time(fn, repeat: int) -> float:
-    fn()  # warm-up: allocator, kernels, ORT arena
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def bench_family(name, spec, threads, repeat, tmp):

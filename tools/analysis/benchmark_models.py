@@ -103,16 +103,6 @@ def display_name(config: str) -> str:
 
 
 # ----------------------------------------------------------------- speed
-def best_time(fn, repeat: int) -> float:
-    fn()  # warm-up: allocator, kernels, ORT arena
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def measure_memory(config: str, size: int) -> dict:
     """Peak RSS added by building the model and inferring one ``size`` x
     ``size`` pair whole (run first in a freshly forked child, whose peak
@@ -139,6 +129,7 @@ def measure_speed(config: str, repeat: int, threads: int) -> dict:
 
     from seg_plugins.deploy import ProbabilityGraph, export_model, load_model
     from seg_plugins.utils.complexity import complexity, input_channels
+    from seg_plugins.utils.timing import best_time
     cfg, model, _ = load_model(config)
     params, macs = complexity(model, (256, 256))
     graph = ProbabilityGraph(model).eval()
