@@ -30,20 +30,37 @@ TINY = {
               '    decode_head=dict(in_channels=16, channels=16))\n'),
 }
 
-# tools/infer.py, reporting how far resident memory rose above what it
-# held when the scene run started (model built, rasters not yet read).
+# tools/infer.py, reporting how far its anonymous memory (the tensors and
+# arrays) rose above what it held when a scene run started (model built,
+# rasters not yet read). Sampled, because the resident size also counts
+# library pages the kernel may drop and fault back in on a busy machine.
 WATCH_SCENE_MEMORY = """
-import runpy, sys
+import runpy, sys, threading
 import seg_plugins.apis as apis
-from seg_plugins.utils.rss import peak_rss_mb, rss_mb
 run = apis.infer_change_scene
 
+def anon_mb():
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('RssAnon:'):
+                return int(line.split()[1]) / 1024
+
 def watched(*args, **kwargs):
-    start = rss_mb()
+    start, peak, done = anon_mb(), [0.0], threading.Event()
+
+    def sample():
+        while not done.wait(0.002):
+            peak[0] = max(peak[0], anon_mb())
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     try:
         return run(*args, **kwargs)
     finally:
-        print(f'scene run rose {peak_rss_mb() - start:.0f} MiB', flush=True)
+        done.set()
+        sampler.join()
+        rose = max(peak[0], anon_mb()) - start
+        print(f'scene run rose {rose:.0f} MiB', flush=True)
 
 apis.infer_change_scene = watched
 sys.argv = sys.argv[1:]
