@@ -142,9 +142,9 @@ def test_unet_strided_voc12_rgb_labels_train_and_test(voc_root, tmp_path):
                rgb_labels, flags=['--tta'], name='tta')
 
 
-def test_own_classes_config_from_the_readme(tmp_path):
-    """The README's "own classes" config, as written there, on two classes
-    with colours of their own."""
+def test_own_classes_config_from_the_guide(tmp_path):
+    """The FCN/VOC guide's "own classes" config, as written there, on two
+    classes with colours of their own."""
     root = tmp_path / 'mine'
     for d in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
         (root / d).mkdir(parents=True)
@@ -159,8 +159,8 @@ def test_own_classes_config_from_the_readme(tmp_path):
     split = root / 'ImageSets/Segmentation'
     (split / 'train.txt').write_text('m0\nm1\nm2\n')
     (split / 'val.txt').write_text('m3\n')
-    readme = (REPO / 'README.md').read_text()
-    snippet = readme.split("## Your own classes in VOC's layout")[1]
+    guide = (REPO / 'docs/en/user_guides/fcn_voc.md').read_text()
+    snippet = guide.split("## Your own classes in VOC's layout")[1]
     snippet = snippet.split('```python\n')[1].split('```')[0]
     config = tmp_path / 'mine.py'
     config.write_text(
