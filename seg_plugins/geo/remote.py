@@ -84,20 +84,29 @@ def remote_config() -> Dict[str, str]:
     return {k: v for k, v in REMOTE_CONFIG.items() if k not in os.environ}
 
 
+# Object stores' error texts (as GDAL reports them) and their status.
+_STORE_ERRORS = (('specified key does not exist', 404),
+                 ('specified bucket does not exist', 404),
+                 ('access denied', 403), ('forbidden', 403))
+_HINTS = {403: 'forbidden: check the credentials, or '
+          'AWS_NO_SIGN_REQUEST=YES for a public bucket', 404: 'not found'}
+
+
 def read_error(path: str, error: Exception) -> str:
     """One line on why ``path`` could not be read: with the HTTP status
-    where GDAL gave one."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ''
-    status = re.search(r'HTTP response code:\s*(\d+)', str(error))
-    if is_remote(path):
-        if status:
-            code = int(status.group(1))
-            hint = {403: 'forbidden: check the credentials (or '
-                    'AWS_NO_SIGN_REQUEST=YES for a public bucket)',
-                    404: 'not found'}.get(code, 'after GDAL_HTTP_MAX_RETRY '
-                                          'retries' if code >= 500 else '')
-            return f'cannot read {path}: HTTP {code}' + (
-                f' ({hint})' if hint else '')
+    where GDAL gave one (or an object store's error that implies it)."""
+    text = (str(error).strip().splitlines() or [''])[0]
+    if not is_remote(path):
+        return (f'cannot read {path} as a raster (not a GDAL-readable '
+                f'image, or missing): {text}')
+    match = re.search(r'HTTP response code:\s*(\d+)', text)
+    code = int(match.group(1)) if match else next(
+        (c for words, c in _STORE_ERRORS if words in text.lower()), None)
+    if code is None:
         return f'cannot read {path}: {text}'
-    return (f'cannot read {path} as a raster (not a GDAL-readable image, '
-            f'or missing): {text}')
+    retries = os.environ.get('GDAL_HTTP_MAX_RETRY',
+                             REMOTE_CONFIG['GDAL_HTTP_MAX_RETRY'])
+    hint = _HINTS.get(code, f'after {retries} retries' if code >= 500
+                      else '')
+    return f'cannot read {path}: HTTP {code}' + (f' ({hint})' if hint
+                                                 else '')

@@ -170,3 +170,42 @@ def test_infer_tool_pairs_over_http(tiny, scenes, reference, tmp_path):
     assert (f'[error] {lst}:2: cannot read {url}/gone.tif: HTTP 404 '
             '(not found)') in log
     assert 'Traceback' not in log and not (tmp_path / 'gone.tif').exists()
+
+
+@pytest.fixture
+def s3_bucket(scenes, monkeypatch):
+    """moto's S3 server on 127.0.0.1 holding the scenes in bucket
+    ``scenes``, with GDAL pointed at it (static credentials, plain HTTP,
+    path-style addresses) through the environment."""
+    boto3 = pytest.importorskip('boto3')
+    from moto.server import ThreadedMotoServer
+    server = ThreadedMotoServer(ip_address='127.0.0.1', port=0,
+                                verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = dict(AWS_ACCESS_KEY_ID='test', AWS_SECRET_ACCESS_KEY='test',
+               AWS_REGION='us-east-1', AWS_S3_ENDPOINT=f'{host}:{port}',
+               AWS_HTTPS='NO', AWS_VIRTUAL_HOSTING='FALSE')
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    s3 = boto3.client('s3', endpoint_url=f'http://{host}:{port}',
+                      region_name='us-east-1')
+    s3.create_bucket(Bucket='scenes')
+    for name in ('a.tif', 'b.tif', 'b1.tif', 'b2.tif', 'b3.tif'):
+        s3.upload_file(str(scenes / name), 'scenes', f'l2a/{name}')
+    try:
+        yield 'scenes/l2a'
+    finally:
+        server.stop()
+
+
+def test_s3_scene_equals_local(tiny, reference, s3_bucket, tmp_path):
+    """s3:// and /vsis3/ names, B as band files: the local change map; a
+    missing key is one line naming it and the status."""
+    bands = ','.join(f's3://{s3_bucket}/b{i}.tif' for i in (1, 2, 3))
+    run(tiny[0], f'/vsis3/{s3_bucket}/a.tif', bands, tmp_path / 'got.tif')
+    assert_same_raster(tmp_path / 'got.tif', reference[0])
+    with rasterio.Env(**remote_config()), pytest.raises(ValueError) as e:
+        open_raster(f's3://{s3_bucket}/gone.tif')
+    assert str(e.value) == (f'cannot read s3://{s3_bucket}/gone.tif: '
+                            'HTTP 404 (not found)')
