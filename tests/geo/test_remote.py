@@ -206,3 +206,29 @@ def test_s3_scene_equals_local(tiny, reference, s3_bucket, tmp_path):
         open_raster(f's3://{s3_bucket}/gone.tif')
     assert str(e.value) == (f'cannot read s3://{s3_bucket}/gone.tif: '
                             'HTTP 404 (not found)')
+
+
+def test_scenes2chips_over_http_with_band_files(scenes, tmp_path, capsys):
+    """scenes2chips with A over HTTP and B as band files over HTTP: the
+    chips of the local stacked files."""
+    chipper = load_tool('tools/dataset_converters/scenes2chips.py')
+    label = write_tif(tmp_path / 'label.tif',
+                      (scene_bands(H, W, 7, 1) > 128).astype(np.uint8))
+    common = ['--size', '128', '--val-fraction', '0']
+    chipper.main(['--scene', str(scenes / 'a.tif'), str(scenes / 'b.tif'),
+                  str(label), '--out', str(tmp_path / 'local'), *common])
+    with serve(scenes) as server:
+        bands = ','.join(f'{server.url}/b{i}.tif' for i in (1, 2, 3))
+        chipper.main(['--scene', f'{server.url}/a.tif', bands, str(label),
+                      '--out', str(tmp_path / 'http'), *common])
+    capsys.readouterr()
+    local = sorted(p.relative_to(tmp_path / 'local')
+                   for p in (tmp_path / 'local').rglob('*.tif'))
+    assert len(local) >= 3 * 4  # A, B, label of four chips at least
+    assert local == sorted(p.relative_to(tmp_path / 'http')
+                           for p in (tmp_path / 'http').rglob('*.tif'))
+    for rel in local:
+        with rasterio.open(tmp_path / 'local' / rel) as want, \
+                rasterio.open(tmp_path / 'http' / rel) as got:
+            np.testing.assert_array_equal(got.read(), want.read())
+            assert got.transform == want.transform
