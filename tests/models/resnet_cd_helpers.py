@@ -45,10 +45,11 @@ def assert_count(config: str, params: int, macs: float) -> None:
 
 def assert_ort_parity(config: str, tmp_path, options=None,
                       sizes=((32, 32), (64, 32)),
-                      export_shape=(32, 32)):
+                      export_shape=(32, 32), prepare=None):
     """Export the config's model (random weights, ``options`` merged) with
     dynamic axes; ONNX Runtime's probabilities equal PyTorch's within 1e-4
-    at ``sizes``.
+    at ``sizes``. ``prepare(model)``, if given, sets weights before the
+    export (e.g. attention scales that start at 0).
 
     Returns:
         tuple: the Config, the checkpoint and the .onnx file.
@@ -61,6 +62,8 @@ def assert_ort_parity(config: str, tmp_path, options=None,
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.5, 0.5)
             m.running_var.uniform_(0.5, 2.0)
+    if prepare is not None:
+        prepare(model)
     ckpt = tmp_path / 'model.pth'
     torch.save({'state_dict': model.state_dict(),
                 'meta': dict(dataset_meta=dict(

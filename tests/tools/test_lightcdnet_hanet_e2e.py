@@ -16,11 +16,11 @@ import rasterio
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from seg_plugins.apis import infer_change_scene, init_change_model
 from seg_plugins.deploy import export_config
 from seg_plugins.utils.synthetic import make_change_dataset
 from tests.conftest import REPO, run_cmd, run_tool
 from tests.geo.scene_fixture import scene_bands, write_tif
+from tests.models.resnet_cd_helpers import assert_scene_inference
 
 TINY = {
     'lightcdnet': "_base_ = ['{}/configs/changedet_lightcdnet_s.py']\n",
@@ -112,26 +112,10 @@ def test_lightcdnet_tools_and_scene_with_both_backends(data):
                    work / 'test', *cli(options(root)))
     counts = re.search(r'tp=(\d+) fp=(\d+) fn=(\d+) tn=(\d+)', out)
     assert counts and sum(map(int, counts.groups())) == 2 * 32 * 32, out
-    a = write_tif(base / 'a.tif', scene_bands(96, 80, 1))
-    b = write_tif(base / 'b.tif', scene_bands(96, 80, 2))
     onnx_file = base / 'lightcdnet.onnx'
     export_config(str(config), str(ckpt), str(onnx_file), shape=(64, 64),
                   dynamic=True)
-    maps = []
-    for backend, weights in (('pytorch', ckpt), ('onnxruntime', onnx_file)):
-        model = init_change_model(str(config), str(weights),
-                                  backend=backend)
-        out = base / f'change_{backend}.tif'
-        summary = infer_change_scene(model, str(a), str(b), str(out),
-                                     tile=64, overlap=16)
-        assert summary['tiles_run'] == 4, summary
-        with rasterio.open(out) as src, rasterio.open(a) as src_a:
-            assert src.shape == (96, 80)
-            assert src.transform == src_a.transform
-            maps.append(src.read(1))
-    assert set(np.unique(maps[0])) <= {0, 1}
-    # Two-iteration weights: a few pixels near 0.5 may flip.
-    assert (maps[0] == maps[1]).mean() >= 0.999
+    assert_scene_inference(str(config), ckpt, onnx_file, base)
 
 
 def test_hanet_runner_and_scene_memory_bounded_by_the_tile(data):
