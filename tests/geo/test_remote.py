@@ -12,7 +12,7 @@ from seg_plugins.geo.band_stack import date_files
 from seg_plugins.geo.cog import same_file
 from seg_plugins.geo.grid import open_raster
 from seg_plugins.geo.remote import gdal_path, remote_config
-from tests.geo.range_server import serve
+from seg_plugins.utils.range_server import serve
 from tests.geo.scene_fixture import (
     PIXEL,
     assert_same_raster,

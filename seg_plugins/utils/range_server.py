@@ -1,6 +1,8 @@
 """A small HTTP server on 127.0.0.1 that serves a folder with range
 requests (as object stores and CDNs serve COGs), counts the bytes it
-sends, and can be told to fail some requests with a status."""
+sends, and can be told to fail some requests with a status: what the
+remote-scene tests and ``tools/analysis/benchmark_remote.py`` read
+from."""
 import os
 import os.path as osp
 import re
@@ -11,8 +13,9 @@ from typing import Dict, Iterator
 
 
 class RangeServer(ThreadingHTTPServer):
-    """Serves ``root``; ``sent`` counts body bytes by path, ``fail`` maps a
-    path to a status returned instead, ``fail_times`` how many times."""
+    """Serves ``root``; ``sent`` counts body bytes by path, ``requests``
+    the requests answered, ``fail`` maps a path to a status returned
+    instead, ``fail_times`` how many times (default once)."""
 
     daemon_threads = True
 
@@ -20,6 +23,7 @@ class RangeServer(ThreadingHTTPServer):
         super().__init__(('127.0.0.1', 0), _Handler)
         self.root = root
         self.sent: Dict[str, int] = {}
+        self.requests = 0
         self.fail: Dict[str, int] = {}
         self.fail_times: Dict[str, int] = {}
         self.lock = threading.Lock()
@@ -44,6 +48,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, body: bool) -> None:
         server, name = self.server, self.path.split('?')[0].lstrip('/')
         with server.lock:
+            server.requests += 1
             status = server.fail.get(name)
             if status and server.fail_times.get(name, 1) > 0:
                 server.fail_times[name] = server.fail_times.get(name, 1) - 1
