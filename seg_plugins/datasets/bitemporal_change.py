@@ -124,8 +124,25 @@ class BiTemporalChangeDataset(BaseCDDataset):
             ValueError: names present in one folder but not in another, or
                 listed in ``ann_file`` but absent; all of them are listed.
         """
-        keys = ('img_path', 'img_path2', 'seg_map_path')
-        suffixes = (self.img_suffix, self.img_suffix2, self.seg_map_suffix)
+        names, files = self._pair_files(
+            ('img_path', 'img_path2', 'seg_map_path'),
+            (self.img_suffix, self.img_suffix2, self.seg_map_suffix))
+        return [
+            dict(
+                img_path=files['img_path'][n],
+                img_path2=files['img_path2'][n],
+                seg_map_path=files['seg_map_path'][n]
+                if 'seg_map_path' in files else None,
+                label_threshold=self.label_threshold,
+                label_map=None,
+                reduce_zero_label=False,
+                seg_fields=[]) for n in names
+        ]
+
+    def _pair_files(self, keys: Sequence[str], suffixes: Sequence[str]):
+        """Names present in every folder of ``keys`` (``data_prefix``
+        entries) and, per key, name -> path; errors as in
+        :meth:`load_data_list`."""
         folders = {k: self._folder(k) for k in keys}
         files = {
             k: self._stems(folders[k], s)
@@ -165,14 +182,4 @@ class BiTemporalChangeDataset(BaseCDDataset):
             raise FileNotFoundError(
                 f'{type(self).__name__}: no *{self.img_suffix} files in '
                 f'{folders["img_path"]}')
-        return [
-            dict(
-                img_path=files['img_path'][n],
-                img_path2=files['img_path2'][n],
-                seg_map_path=files['seg_map_path'][n]
-                if 'seg_map_path' in files else None,
-                label_threshold=self.label_threshold,
-                label_map=None,
-                reduce_zero_label=False,
-                seg_fields=[]) for n in names
-        ]
+        return names, files

@@ -5,3 +5,4 @@ from .loading_pair import LoadChangeLabel, LoadImagePairFromFile  # noqa: F401
 from .radiometric import RandomRadiometric  # noqa: F401
 from .radiometric_norm import RadiometricNormalize  # noqa: F401
 from .random_date_swap import RandomDateSwap  # noqa: F401
+from .scd_labels import LoadSCDLabels, PackSCDInputs  # noqa: F401
