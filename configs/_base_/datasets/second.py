@@ -1,0 +1,50 @@
+# SECOND (Yang et al., 2021) as distributed: data/second/{train,test}/
+# {im1,im2,label1,label2}/*.png, 512x512, labels in SECOND's RGB colours.
+dataset_type = 'SECONDDataset'
+data_root = 'data/second'
+crop_size = (512, 512)
+meta_keys = ('img_path', 'img_path2', 'seg_map_path', 'seg_map_path2',
+             'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'flip',
+             'flip_direction', 'reduce_zero_label')
+train_pipeline = [
+    dict(type='LoadImagePairFromFile'),
+    dict(type='LoadSCDLabels'),
+    dict(
+        type='ApplyToEachImage',
+        transforms=[dict(type='PhotoMetricDistortion')]),
+    dict(type='ConcatCDInput'),
+    # After concatenation both images and the three label maps move
+    # together (they are all in seg_fields).
+    dict(type='RandomRotFlip', rotate_prob=0.0, flip_prob=0.5),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSCDInputs', meta_keys=meta_keys)
+]
+test_pipeline = [
+    dict(type='LoadImagePairFromFile'),
+    dict(type='LoadSCDLabels'),
+    dict(type='ConcatCDInput'),
+    dict(type='PackSCDInputs', meta_keys=meta_keys)
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='SCDMetric')
+test_evaluator = val_evaluator
