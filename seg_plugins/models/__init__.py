@@ -1,2 +1,7 @@
 from . import (  # noqa: F401  (registration)
-    backbones, change_detectors, data_preprocessors, decode_heads, segmentors)
+    backbones,
+    change_detectors,
+    data_preprocessors,
+    decode_heads,
+    segmentors,
+)
