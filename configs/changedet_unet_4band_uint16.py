@@ -19,6 +19,15 @@ _base_ = [
 mean = [4127.091, 5619.54, 5796.962, 5520.525]
 std = [1958.429, 2389.679, 2475.544, 2356.163]
 data_preprocessor = dict(mean=mean, std=std, bgr_to_rgb=False)
+# Each date gets its own radiometry in training (RandomRadiometric, on in
+# _base_/datasets/scene_chips.py): trained on one scene pair without it,
+# the model calls a new acquisition changed throughout. To normalise the
+# dates' radiometry too, add before ConcatCDInput in train_pipeline and
+# test_pipeline
+#   dict(type='RadiometricNormalize', method='standardize', mean=mean,
+#        std=std, stats_file='data/scene_chips/band_stats.json')
+# and infer with tools/infer.py --radiometric standardize
+# (docs/en/user_guides/radiometry.md).
 model = dict(
     data_preprocessor=data_preprocessor,
     backbone=dict(in_channels=4, fusion='early'))

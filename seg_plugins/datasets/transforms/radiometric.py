@@ -68,8 +68,10 @@ class RandomRadiometric(BaseTransform):
     global RNG (which mmengine seeds, as for mmcv's transforms), and its
     valid values become::
 
-        x1 = lo + (hi - lo) * ((x - lo) / (hi - lo)) ** gamma  # lo, hi: band's
+        x1 = lo + (hi - lo) * ((x - lo) / (hi - lo)) ** gamma
         x2 = gain * x1 + bias + haze + noise
+
+    with ``lo``, ``hi`` the band's range over the image's valid pixels.
 
     ``bias`` is in ``bias_units`` of the band (its mean or std over the
     image's valid pixels, or digital numbers), ``noise`` is the sum of a
@@ -92,7 +94,9 @@ class RandomRadiometric(BaseTransform):
     sign on the same band; issue 32) and the range that
     ``tools/analysis/benchmark_radiometry.py`` tests held-out pairs at
     (gain +-20 %, offset +-10 % of the band mean), with a margin so that
-    the held-out draws are inside the training distribution; gamma
+    the held-out draws are inside the training distribution (at that
+    range's corners a short training still falls short: see
+    docs/en/user_guides/radiometry.md); gamma
     0.85-1.15 and a few per cent of noise stand for the non-linear part
     (sun and view angles, adjacency) that a gain and an offset leave.
 
