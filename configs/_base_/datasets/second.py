@@ -1,5 +1,7 @@
 # SECOND (Yang et al., 2021) as distributed: data/second/{train,test}/
 # {im1,im2,label1,label2}/*.png, 512x512, labels in SECOND's RGB colours.
+# Loaders and samplers as LEVIR-CD's.
+_base_ = ['./levir_cd.py']
 dataset_type = 'SECONDDataset'
 data_root = 'data/second'
 crop_size = (512, 512)
@@ -26,25 +28,21 @@ test_pipeline = [
     dict(type='PackSCDInputs', meta_keys=meta_keys)
 ]
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
+        _delete_=True,
         type=dataset_type,
         data_root=data_root,
         split='train',
         pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+test_dataloader = dict(
     dataset=dict(
+        _delete_=True,
         type=dataset_type,
         data_root=data_root,
         split='test',
         pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='SCDMetric')
+val_dataloader = test_dataloader
+val_evaluator = dict(type='SCDMetric', _delete_=True)
 test_evaluator = val_evaluator
+# The binary models' flip TTA averages one change logit: not for SCD.
+tta_pipeline = None

@@ -1,27 +1,19 @@
 # Semantic change: the strided-convolution U-Net on both dates (shared
-# weights), a shared land-cover classifier and a change branch (SCDHead).
-norm_cfg = dict(type='BN', requires_grad=True)
-data_preprocessor = dict(
-    type='MultiImageSegDataPreProcessor',
-    num_images=2,
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255,
-    size_divisor=16,
-    test_cfg=dict(size_divisor=16))
+# weights), a shared land-cover classifier and a change branch (SCDHead);
+# the preprocessor is the change U-Net's.
+_base_ = ['./change_unet.py']
 model = dict(
     type='SCDEncoderDecoder',
-    data_preprocessor=data_preprocessor,
     backbone=dict(
+        _delete_=True,
         type='SiameseStridedUNet',
         in_channels=3,
         base_channels=16,
         num_stages=5,
         dropout_ratio=0.0,
-        norm_cfg=norm_cfg),
+        norm_cfg={{_base_.norm_cfg}}),
     decode_head=dict(
+        _delete_=True,
         type='SCDHead',
         in_channels=[16],
         levels=-1,
@@ -30,7 +22,5 @@ model = dict(
         # Bi-SRNet's semantic-consistency term; 0 switches it off.
         consistency_weight=1.0,
         dropout_ratio=0.0,
-        norm_cfg=norm_cfg,
-        align_corners=False),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        norm_cfg={{_base_.norm_cfg}},
+        align_corners=False))
