@@ -10,7 +10,7 @@ it by ``RESAMPLING`` as it is read.
 """
 import os.path as osp
 import xml.etree.ElementTree as ET
-from typing import List, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 from .remote import gdal_path, is_remote
 
@@ -28,6 +28,8 @@ def date_files(spec: DateSpec) -> List[str]:
     Raises:
         ValueError: a list file that names no file.
     """
+    if hasattr(spec, 'files'):  # a date of a STAC item (stac.py)
+        return list(spec.files)
     if not isinstance(spec, str):
         return [str(p) for p in spec]
     if not is_remote(spec) and spec.lower().endswith('.txt'):
@@ -44,9 +46,16 @@ def date_files(spec: DateSpec) -> List[str]:
     return [spec]
 
 
-def stack_vrt(paths: Sequence[str], resampling: str = RESAMPLING) -> str:
+def stack_vrt(paths: Sequence[str], resampling: str = RESAMPLING,
+              mask: Optional[Tuple[str, Sequence[int]]] = None) -> str:
     """A VRT (XML text, which GDAL opens as it would a file) of every band
     of ``paths`` in order, on the grid of the first.
+
+    Args:
+        mask (tuple, optional): (classification file, its classes that are
+            not data): the stack's mask (nodata for the whole date) where
+            band 1 of that file holds one of those classes (resampled
+            nearest), e.g. Sentinel-2's scene classification (SCL).
 
     Raises:
         ValueError: naming a file that cannot be read, whose CRS differs
@@ -84,7 +93,36 @@ def stack_vrt(paths: Sequence[str], resampling: str = RESAMPLING) -> str:
                 count += 1
                 _band(root, count, dtype, gdal_path(path), b, src, dst,
                       resampling)
+    if mask is not None:
+        _mask_band(root, t0, *mask)
     return ET.tostring(root, encoding='unicode')
+
+
+def _mask_band(root, t0, path: str, classes: Sequence[int]) -> None:
+    """The dataset mask: 0 where ``path``'s band 1 is one of ``classes``
+    (a lookup table over 0..255), 255 elsewhere."""
+    from .grid import open_raster
+    with open_raster(path) as src:
+        t = src.transform
+        if not src.dtypes[0].startswith('uint8'):
+            raise ValueError(f'{path}: a classification mask must be '
+                             f'uint8, not {src.dtypes[0]}')
+        dst = dict(xOff=(t.c - t0.c) / t0.a, yOff=(t.f - t0.f) / t0.e,
+                   xSize=src.width * t.a / t0.a,
+                   ySize=src.height * t.e / t0.e)
+        node = ET.SubElement(ET.SubElement(root, 'MaskBand'),
+                             'VRTRasterBand', dataType='Byte')
+        source = ET.SubElement(node, 'ComplexSource', resampling='nearest')
+        ET.SubElement(source, 'SourceFilename',
+                      relativeToVRT='0').text = gdal_path(path)
+        ET.SubElement(source, 'SourceBand').text = '1'
+        ET.SubElement(source, 'SrcRect', xOff='0', yOff='0',
+                      xSize=str(src.width), ySize=str(src.height))
+        ET.SubElement(source, 'DstRect',
+                      **{k: repr(float(v)) for k, v in dst.items()})
+        masked = set(int(c) for c in classes)
+        ET.SubElement(source, 'LUT').text = ','.join(
+            f'{v}:{0 if v in masked else 255}' for v in range(256))
 
 
 def _band(root, number, dtype, path, band, src, dst, resampling) -> None:
@@ -113,6 +151,8 @@ def _gdal_type(dtype: str) -> str:
 
 def date_source(spec: DateSpec) -> str:
     """What GDAL opens for a date: the file's GDAL name, or the VRT of
-    several."""
+    several (or of a STAC date with its mask)."""
     files = date_files(spec)
+    if getattr(spec, 'mask', None):
+        return stack_vrt(files, mask=spec.mask)
     return gdal_path(files[0]) if len(files) == 1 else stack_vrt(files)

@@ -66,7 +66,8 @@ class RasterPair:
 
     def __init__(self, path_a: str, path_b: str,
                  bands: Optional[Sequence[int]] = None, align: bool = False):
-        self.paths = (str(path_a), str(path_b))
+        self.paths = (str(path_a), str(path_b))  # for messages
+        self._dates = (path_a, path_b)  # band files or STAC dates too
         self._open: List = []
         try:
             self._setup(bands, align)
@@ -75,7 +76,7 @@ class RasterPair:
             raise
 
     def _setup(self, bands, align):
-        src_a, src_b = (self._keep(open_raster(p)) for p in self.paths)
+        src_a, src_b = (self._keep(open_raster(p)) for p in self._dates)
         for path, src in zip(self.paths, (src_a, src_b)):
             if bands and max(bands) > src.count:
                 raise ValueError(

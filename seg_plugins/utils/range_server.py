@@ -35,6 +35,7 @@ class RangeServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: RangeServer
+    timeout = 10  # a client that stops reading does not hold a thread
 
     def log_message(self, *args):  # quiet: the test asserts, not the log
         pass

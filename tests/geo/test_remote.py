@@ -232,3 +232,69 @@ def test_scenes2chips_over_http_with_band_files(scenes, tmp_path, capsys):
                 rasterio.open(tmp_path / 'http' / rel) as got:
             np.testing.assert_array_equal(got.read(), want.read())
             assert got.transform == want.transform
+
+
+def write_item(path, name, bbox, bands, scl=None):
+    """A STAC item (pystac, eo:bands with common names) whose assets are
+    the files ``bands`` (red, green, blue) and ``scl``, relative hrefs."""
+    import datetime
+
+    import pystac
+    w, s, e, n = bbox
+    ring = [[w, s], [e, s], [e, n], [w, n], [w, s]]
+    item = pystac.Item(id=name, geometry=dict(type='Polygon',
+                                              coordinates=[ring]),
+                       bbox=bbox, properties={},
+                       datetime=datetime.datetime(2023, 7, 4))
+    for key, common, href in zip(('B04', 'B03', 'B02'),
+                                 ('red', 'green', 'blue'), bands):
+        item.add_asset(key, pystac.Asset(href=href, extra_fields={
+            'eo:bands': [dict(name=key, common_name=common)]}))
+    if scl:
+        item.add_asset('SCL', pystac.Asset(href=scl))
+    import json
+    path.write_text(json.dumps(item.to_dict(include_self_link=False)))
+    return path
+
+
+def test_stac_items_over_http_with_scl_mask(tiny, scenes, tmp_path):
+    """STAC items served over HTTP, assets by common name, Sentinel-2's
+    SCL (20 m, clouds in it) as A's nodata: the change map of local files
+    whose internal mask is that cloud mask; a missing asset and disjoint
+    footprints are one line naming the item."""
+    from seg_plugins.geo.stac import masked_share, stac_date, stac_pair
+    with rasterio.open(scenes / 'a.tif') as src:
+        a = src.read()
+    for i in range(3):
+        write_cog(scenes / f'a{i + 1}.tif', a[i:i + 1])
+    scl = np.full(((H + 1) // 2, (W + 1) // 2), 4, np.uint8)  # vegetation
+    scl[10:40, 20:70], scl[90:100, 5:30] = 9, 3  # cloud, its shadow
+    coarse = rasterio.Affine(PIXEL * 2, 0, transform().c, 0, -PIXEL * 2,
+                             transform().f)
+    write_cog(scenes / 'scl.tif', scl[None], geotransform=coarse)
+    clear = np.kron(scl != 9, np.ones((2, 2), bool))[:H, :W]
+    clear &= np.kron(scl != 3, np.ones((2, 2), bool))[:H, :W]
+    write_tif(tmp_path / 'a_masked.tif', a, mask=clear)
+    bbox = [2.9, 40.6, 3.0, 40.7]
+    write_item(scenes / 'a.json', 'A', bbox,
+               [f'a{i}.tif' for i in (1, 2, 3)], 'scl.tif')
+    write_item(scenes / 'b.json', 'B', bbox,
+               [f'b{i}.tif' for i in (1, 2, 3)])
+    write_item(scenes / 'far.json', 'far', [10, 50, 10.1, 50.1],
+               [f'b{i}.tif' for i in (1, 2, 3)])
+    run(tiny[0], str(tmp_path / 'a_masked.tif'), str(scenes / 'b.tif'),
+        tmp_path / 'ref.tif')
+    with serve(scenes) as server:
+        date_a, date_b = stac_pair(f'{server.url}/a.json',
+                                   f'{server.url}/b.json',
+                                   ['red', 'green', 'B02'])
+        assert date_b.mask is None and len(date_a.files) == 3
+        assert masked_share(date_a) == pytest.approx(1 - clear.mean(),
+                                                     abs=0.01)
+        run(tiny[0], date_a, date_b, tmp_path / 'got.tif')
+        with pytest.raises(ValueError, match=r"a.json: no asset 'swir'"):
+            stac_date(f'{server.url}/a.json', ['red', 'swir'])
+        with pytest.raises(ValueError, match='far.json .* do not overlap'):
+            stac_pair(f'{server.url}/a.json', f'{server.url}/far.json',
+                      ['red'])
+    assert_same_raster(tmp_path / 'got.tif', tmp_path / 'ref.tif')
