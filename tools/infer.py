@@ -106,6 +106,16 @@ def parse_args(argv=None):
                         '(the default), standardize (each date by its own '
                         'per-band statistics) or match (B\'s histograms '
                         'onto A\'s); docs/en/user_guides/radiometry.md')
+    parser.add_argument('--stac', action='store_true',
+                        help='A and B are STAC items (files or URLs); '
+                        '--assets picks their bands')
+    parser.add_argument('--assets', help='with --stac: asset keys, band '
+                        'names or common names, e.g. red,green,blue,nir')
+    parser.add_argument('--mask-classes', default='0,1,3,8,9,10',
+                        help='with --stac: classes of the item\'s scene '
+                        'classification (Sentinel-2 SCL) taken as nodata '
+                        '(default: no data, saturated, cloud shadow, '
+                        'clouds, cirrus); none: no mask')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace existing outputs')
     parser.add_argument('--resume', action='store_true',
@@ -151,6 +161,9 @@ def parse_args(argv=None):
         parser.error('--overlay is for PNG outputs; use --quicklook')
     if args.resume and args.overwrite:
         parser.error('--resume and --overwrite exclude each other')
+    if args.stac and (args.pairs or not args.assets):
+        parser.error('--stac takes two items A B (not --pairs) and needs '
+                     '--assets')
     try:
         args.bands = parse_bands(args.bands)
     except ValueError as e:
@@ -415,6 +428,21 @@ def run_pairs(model, args, stop: Optional[StopSignal] = None) -> int:
     return failed
 
 
+def stac_dates(args) -> tuple:
+    """Dates A and B of the STAC items given (``geo/stac.py``); says how
+    much of each its classification masks."""
+    from seg_plugins.geo.stac import masked_share, stac_pair
+    classes = ([] if args.mask_classes == 'none' else
+               [int(c) for c in args.mask_classes.split(',')])
+    dates = stac_pair(args.img_a, args.img_b, args.assets.split(','),
+                      classes)
+    for name, date in zip('AB', dates):
+        if date.mask:
+            print(f'{name}: {100 * masked_share(date):.1f}% masked by '
+                  f'classes {args.mask_classes} of {date.mask[0]}')
+    return dates
+
+
 START = time.perf_counter()
 
 
@@ -442,7 +470,9 @@ def main(argv=None):
         if png:
             infer_png(model, args)
         else:
-            infer_scene(model, args, args.img_a, args.img_b, args.out,
+            dates = (stac_dates(args) if args.stac else
+                     (args.img_a, args.img_b))
+            infer_scene(model, args, *dates, args.out,
                         args.prob, args.polygons, args.quicklook, stop=stop)
     except (ValueError, OSError) as e:
         sys.exit(f'error: {e}')

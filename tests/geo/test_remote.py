@@ -257,7 +257,8 @@ def write_item(path, name, bbox, bands, scl=None):
     return path
 
 
-def test_stac_items_over_http_with_scl_mask(tiny, scenes, tmp_path):
+def test_stac_items_over_http_with_scl_mask(tiny, scenes, tmp_path,
+                                            capsys):
     """STAC items served over HTTP, assets by common name, Sentinel-2's
     SCL (20 m, clouds in it) as A's nodata: the change map of local files
     whose internal mask is that cloud mask; a missing asset and disjoint
@@ -297,4 +298,20 @@ def test_stac_items_over_http_with_scl_mask(tiny, scenes, tmp_path):
         with pytest.raises(ValueError, match='far.json .* do not overlap'):
             stac_pair(f'{server.url}/a.json', f'{server.url}/far.json',
                       ['red'])
+        infer = load_tool('tools/infer.py')
+        _, config, ckpt = tiny
+        infer.main([f'{server.url}/a.json', f'{server.url}/b.json', '--stac',
+                    '--assets', 'red,green,blue', '--config', str(config),
+                    '--checkpoint', str(ckpt), '--tile', str(TILE),
+                    '--overlap', str(OVERLAP), '--batch-size', str(BATCH),
+                    '--out', str(tmp_path / 'tool.tif')])
+        assert f'% masked by classes 0,1,3,8,9,10 of {server.url}/scl.tif' \
+            in capsys.readouterr().out
+        with pytest.raises(SystemExit, match="error: .*a.json: no asset "
+                           "'swir'"):
+            infer.main([f'{server.url}/a.json', f'{server.url}/b.json',
+                        '--stac', '--assets', 'swir', '--config',
+                        str(config), '--checkpoint', str(ckpt), '--out',
+                        str(tmp_path / 'none.tif')])
     assert_same_raster(tmp_path / 'got.tif', tmp_path / 'ref.tif')
+    assert_same_raster(tmp_path / 'tool.tif', tmp_path / 'ref.tif')
