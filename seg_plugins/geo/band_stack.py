@@ -8,6 +8,7 @@ folder). The stack is on the grid of the first file; a file at another
 resolution (Sentinel-2's 20 m bands under a 10 m one) is resampled onto
 it by ``RESAMPLING`` as it is read.
 """
+import os
 import os.path as osp
 import xml.etree.ElementTree as ET
 from typing import List, Optional, Sequence, Tuple, Union
@@ -30,6 +31,8 @@ def date_files(spec: DateSpec) -> List[str]:
     """
     if hasattr(spec, 'files'):  # a date of a STAC item (stac.py)
         return list(spec.files)
+    if isinstance(spec, os.PathLike):
+        spec = os.fspath(spec)
     if not isinstance(spec, str):
         return [str(p) for p in spec]
     if not is_remote(spec) and spec.lower().endswith('.txt'):
