@@ -39,7 +39,7 @@ def open_raster(path):
     from .remote import read_error
     files = date_files(path)
     try:
-        return rasterio.open(date_source(files))
+        return rasterio.open(date_source(path))
     except RasterioIOError as e:
         raise ValueError(read_error(files[0] if len(files) == 1 else
                                     ','.join(files), e)) from None
