@@ -35,7 +35,6 @@ saved and the exit code is 75, as training's; a second signal ends it at
 once.
 """
 import argparse
-import inspect
 import os
 import os.path as osp
 import sys
@@ -59,6 +58,7 @@ from seg_plugins.geo.radiometry import METHODS as RADIOMETRIC_METHODS
 from seg_plugins.geo.remote import exists, path_key
 from seg_plugins.utils.image_io import read_image
 from seg_plugins.utils.malloc import keep_freed_memory
+from seg_plugins.utils.precision import resolve_precision
 from seg_plugins.utils.progress import Progress
 from seg_plugins.utils.quiet_upstream import quiet_upstream
 
@@ -141,7 +141,14 @@ def parse_args(argv=None):
                         'tunable set, not applied (said only when asked '
                         'for with --reuse-memory)')
     parser.add_argument('--backend', default='pytorch',
-                        choices=['pytorch', 'onnxruntime'])
+                        choices=['pytorch', 'onnxruntime', 'openvino'],
+                        help='onnxruntime, openvino: --checkpoint is the '
+                        '.onnx file exported by tools/deploy/export_onnx.py')
+    parser.add_argument('--precision', default='fp32',
+                        choices=['fp32', 'bf16', 'fp16', 'auto'],
+                        help='the dtype the network computes in (pytorch, '
+                        'openvino; logits back in fp32); auto: bf16 where '
+                        'the hardware has it natively')
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch'],
                         help='pytorch: one share of --pairs per rank '
@@ -175,13 +182,15 @@ def build_model(args):
     device = args.device
     if device.startswith('cuda') and 'LOCAL_RANK' in os.environ:
         device = f'cuda:{os.environ["LOCAL_RANK"]}'
-    kwargs = {}
-    if args.backend != 'pytorch':
-        if 'backend' not in inspect.signature(init_change_model).parameters:
-            sys.exit(f'--backend {args.backend}: this version of '
-                     'init_change_model has no backends')
-        kwargs['backend'] = args.backend
-    return init_change_model(args.config, args.checkpoint, device, **kwargs)
+    try:
+        resolve_precision(args.precision, device)
+        return init_change_model(args.config, args.checkpoint, device,
+                                 backend=args.backend,
+                                 precision=args.precision)
+    except ValueError as e:  # a precision the device or backend lacks
+        if 'precision' not in str(e):
+            raise
+        sys.exit(f'error: --precision {args.precision}: {e}')
 
 
 def infer_png(model, args) -> None:

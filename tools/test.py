@@ -2,8 +2,9 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out OUT]
         [--show-dir DIR] [--tta] [--cfg-options k=v ...]
-        [--launcher {none,pytorch,slurm}] [--backend {pytorch,onnxruntime}]
-        [--protocol {whole,slideN}]
+        [--launcher {none,pytorch,slurm}]
+        [--backend {pytorch,onnxruntime,openvino}]
+        [--protocol {whole,slideN}] [--precision {fp32,bf16,fp16,auto}]
 
 ``--out``: mmseg configs write prediction PNGs to the directory OUT (as
 mmseg's tool does); mmdet configs dump results to the pickle file OUT (as
@@ -16,9 +17,16 @@ tiles scored as 256x256 crops; open-cd's users found the two differ by
 0.4-1 F1 point); default the config's ``model.test_cfg``. The metrics line
 starts with the protocol used.
 
-``--backend onnxruntime``: CHECKPOINT is a graph exported from CONFIG by
-``tools/deploy/export_onnx.py``; the runner, dataset, data preprocessor
-and evaluator are the config's, only the network is run by ONNX Runtime.
+``--backend onnxruntime|openvino``: CHECKPOINT is a graph exported from
+CONFIG by ``tools/deploy/export_onnx.py``; the runner, dataset, data
+preprocessor and evaluator are the config's, only the network is run by
+ONNX Runtime (fp32) or OpenVINO (fp32 or bf16).
+
+``--precision fp32|bf16|fp16|auto`` (mmseg): the dtype the network computes
+in, under autocast for the pytorch backend; logits go back to fp32 before
+any threshold. ``auto`` is bf16 where the hardware runs it natively (AMX or
+AVX512-BF16, CUDA compute capability >= 8.0), fp32 elsewhere. The metrics
+line names the precision used.
 """
 import argparse
 import os.path as osp
@@ -29,6 +37,7 @@ from mmengine.config import ConfigDict
 
 import seg_plugins  # noqa: F401  (registers components, torch compat)
 import seg_plugins.deploy  # noqa: F401  (registers ORTSegmentor)
+from seg_plugins.utils.precision import set_precision
 from seg_plugins.utils.quiet_upstream import quiet_upstream, quiet_upstream_log
 from seg_plugins.utils.runner_setup import (
     build_runner,
@@ -54,13 +63,19 @@ def parse_args():
         '--tta', action='store_true', help='test time augmentation')
     parser.add_argument(
         '--backend',
-        choices=['pytorch', 'onnxruntime'],
+        choices=['pytorch', 'onnxruntime', 'openvino'],
         default='pytorch',
-        help='onnxruntime: CHECKPOINT is an exported .onnx file')
+        help='onnxruntime, openvino: CHECKPOINT is an exported .onnx file')
     parser.add_argument(
         '--protocol',
         help="mmseg: 'whole' (each image at once) or 'slideN' (N x N "
         "windows, stride N); default: the config's model.test_cfg")
+    parser.add_argument(
+        '--precision', choices=['fp32', 'bf16', 'fp16', 'auto'],
+        default='fp32',
+        help='mmseg (pytorch, openvino): the dtype the network computes in '
+        '(logits back in fp32 before any threshold); auto: bf16 where the '
+        'hardware has it natively (AMX / AVX512-BF16, CUDA sm >= 8.0)')
     return parse_runner_args(parser)
 
 
@@ -91,24 +106,35 @@ def describe_protocol(test_cfg) -> str:
     return (f'slide{crop[0]}x{crop[1]}/stride{stride[0]}x{stride[1]}')
 
 
-def use_onnxruntime(cfg, onnx_file, scope):
-    """Replace the config's network by the exported graph (ORTSegmentor),
-    keeping its data preprocessor and test_cfg."""
+def use_graph(cfg, onnx_file, scope, backend, precision):
+    """Replace the config's network by the exported graph (ORTSegmentor or
+    OpenVINOSegmentor), keeping its data preprocessor and test_cfg."""
     if scope != 'mmseg':
-        raise RuntimeError('--backend onnxruntime supports mmseg configs only')
-    import onnxruntime
+        raise RuntimeError(f'--backend {backend} supports mmseg configs only')
     import torch
 
     from seg_plugins.deploy import preprocessing
-    cuda = (torch.cuda.is_available() and 'CUDAExecutionProvider'
-            in onnxruntime.get_available_providers())
+    runtime = {}
+    if backend == 'openvino':
+        if precision == 'fp16':
+            sys.exit("error: --precision fp16: OpenVINO's CPU runtime runs "
+                     'fp32 or bf16')
+        runtime = dict(type='OpenVINOSegmentor', precision=precision,
+                       device='cpu')
+    elif precision not in ('fp32', 'auto'):
+        sys.exit(f'error: --precision {precision}: onnxruntime runs the '
+                 'graph in fp32; bf16 is for the pytorch and openvino '
+                 'backends')
+    else:
+        import onnxruntime
+        cuda = (torch.cuda.is_available() and 'CUDAExecutionProvider'
+                in onnxruntime.get_available_providers())
+        runtime = dict(type='ORTSegmentor', device='cuda' if cuda else 'cpu')
     cfg.model = ConfigDict(
-        type='ORTSegmentor',
         onnx_file=onnx_file,
         data_preprocessor=cfg.model.data_preprocessor,
         test_cfg=cfg.model.get('test_cfg', None),
-        device='cuda' if cuda else 'cpu',
-        expected_preprocessing=preprocessing(cfg))
+        expected_preprocessing=preprocessing(cfg), **runtime)
     cfg.load_from = None
 
 
@@ -143,6 +169,18 @@ def enable_tta(cfg, scope):
                              cfg.model.module.data_preprocessor)
 
 
+def test_precision(model, args, scope):
+    """Apply ``--precision``; the precision in force (None: not mmseg)."""
+    if scope != 'mmseg':
+        return None
+    if args.backend != 'pytorch':
+        return getattr(model, 'precision', 'fp32')
+    try:
+        return set_precision(model, args.precision)
+    except ValueError as e:
+        sys.exit(f'error: --precision: {e}')
+
+
 def main():
     quiet_upstream()
     args = parse_args()
@@ -156,8 +194,8 @@ def main():
     # the same checkpoint differ.
     protocol = (describe_protocol(cfg.model.get('test_cfg', None))
                 if scope == 'mmseg' else None)
-    if args.backend == 'onnxruntime':
-        use_onnxruntime(cfg, args.checkpoint, scope)
+    if args.backend != 'pytorch':
+        use_graph(cfg, args.checkpoint, scope, args.backend, args.precision)
     if args.show_dir:
         enable_visualization(cfg, args.show_dir, scope)
     if args.tta:
@@ -172,6 +210,7 @@ def main():
     with process_group_closed_at_end():
         runner = build_runner(cfg)
         quiet_upstream_log(runner.logger)
+        precision = test_precision(runner.model, args, scope)
         if args.out is not None and scope == 'mmdet':
             from mmdet.evaluation import DumpDetResults
             assert args.out.endswith(('.pkl', '.pickle')), (
@@ -183,7 +222,8 @@ def main():
         except FileNotFoundError as e:  # missing data or checkpoint
             sys.exit(f'error: {e}')
     if runner.rank == 0:
-        items = ([f'protocol={protocol}'] if protocol else []) + [
+        items = ([f'protocol={protocol}'] if protocol else []) + (
+            [f'precision={precision}'] if precision else []) + [
             f'{k}={v}' for k, v in metrics.items()]
         print('metrics:', ', '.join(items))
         print('log and metrics json under', osp.join(cfg.work_dir,

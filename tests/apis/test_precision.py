@@ -1,6 +1,7 @@
 """Inference precision (fp32 / bf16 / auto) and bf16 training on the CPU,
 through the real tools on a trained change model."""
 import re
+import signal
 
 import numpy as np
 import pytest
@@ -21,12 +22,13 @@ from seg_plugins.utils.precision import (
 )
 from seg_plugins.utils.synthetic import make_change_dataset
 from tests.conftest import run_tool
+from tests.engine import chaos
 from tests.geo.scene_fixture import scene_bands, write_tif, write_tiny_model
 
 CONFIG = 'configs/changedet_demo.py'
 
 
-def options(root, max_iters, interval):
+def options(root, max_iters, interval, warmup=5):
     return [f'{split}_dataloader.dataset.data_root={root}'
             for split in ('train', 'val', 'test')] + [
                 f'train_cfg.max_iters={max_iters}',
@@ -37,7 +39,8 @@ def options(root, max_iters, interval):
                 'train_dataloader.batch_size=8',
                 'train_dataloader.num_workers=0',
                 'train_dataloader.persistent_workers=False',
-                'param_scheduler.0.end=5', 'param_scheduler.1.begin=5',
+                f'param_scheduler.0.end={warmup}',
+                f'param_scheduler.1.begin={warmup}',
                 f'param_scheduler.1.end={max_iters}', 'randomness.seed=0'
             ]
 
@@ -47,11 +50,14 @@ def trained(tmp_path_factory):
     """The demo model trained long enough to make a real change map."""
     base = tmp_path_factory.mktemp('precision')
     data = make_change_dataset(str(base / 'data'),
-                               {'train': 16, 'val': 4, 'test': 8}, size=64,
+                               {'train': 16, 'val': 8, 'test': 8}, size=64,
                                seed=3)
+    # A high lr: the demo's own reaches a change map only after hundreds
+    # of iterations (before, nothing is called changed).
     run_tool('tools/train.py', CONFIG, '--work-dir', base / 'work',
-             '--cfg-options', *options(data, 80, 80))
-    return base, base / 'work' / 'iter_80.pth'
+             '--cfg-options', *options(data, 120, 120),
+             'optim_wrapper.optimizer.lr=0.01')
+    return base, base / 'work' / 'iter_120.pth'
 
 
 def test_resolve_precision(monkeypatch):
@@ -117,36 +123,40 @@ def test_test_tool_precision_parity(trained):
     for precision in ('fp32', 'bf16'):
         out = run_tool('tools/test.py', CONFIG, ckpt, '--precision', precision,
                        '--work-dir', base / f'test_{precision}',
-                       '--cfg-options', *options(base / 'data', 80, 80))
+                       '--cfg-options', *options(base / 'data', 120, 120))
         used, scores[precision] = f1_of(out)
         assert used == precision
     assert scores['fp32'] > 30
     assert abs(scores['bf16'] - scores['fp32']) <= 0.3
     out = run_tool('tools/test.py', CONFIG, ckpt, '--precision', 'fp16',
-                   '--cfg-options', *options(base / 'data', 80, 80),
+                   '--cfg-options', *options(base / 'data', 120, 120),
                    expect_fail=True)
     assert 'needs a GPU' in out
 
 
 def test_amp_training_is_bf16_and_resumes_exactly(tmp_path):
+    """--amp trains in bf16 with fp32 weights and optimizer state, and a
+    run killed (SIGKILL) and resumed ends with the weights of one that ran
+    through, bit for bit."""
     data = make_change_dataset(str(tmp_path / 'data'),
                                {'train': 8, 'val': 2, 'test': 2}, size=32,
                                seed=4)
     whole, part = tmp_path / 'whole', tmp_path / 'part'
-    out = run_tool('tools/train.py', CONFIG, '--amp', '--work-dir', whole,
-                   '--cfg-options', *options(data, 4, 2))
+    rc, out = chaos.run(chaos.train_cmd(whole, data, '--amp', max_iters=6,
+                                        resume=False))
+    assert rc == 0, out[-3000:]
     assert "type='BF16OptimWrapper'" in out
-    run_tool('tools/train.py', CONFIG, '--amp', '--work-dir', part,
-             '--cfg-options', *options(data, 2, 2))
-    run_tool('tools/train.py', CONFIG, '--amp', '--work-dir', part,
-             '--resume', '--cfg-options', *options(data, 4, 2))
-    a = torch.load(whole / 'iter_4.pth', weights_only=False)
-    b = torch.load(part / 'iter_4.pth', weights_only=False)
-    for key, value in a['state_dict'].items():
-        if value.is_floating_point():
-            assert value.dtype == torch.float32, key  # weights stay fp32
-        assert torch.equal(value, b['state_dict'][key]), key
-    moments = [s['exp_avg'] for s in a['optimizer']['state'].values()]
+    rc, _ = chaos.run_until(chaos.train_cmd(part, data, '--amp',
+                                            max_iters=6), 5, signal.SIGKILL)
+    assert rc == -signal.SIGKILL
+    rc, out = chaos.run(chaos.train_cmd(part, data, '--amp', max_iters=6))
+    assert rc == 0, out[-3000:]
+    assert 'Iter(train) [1/6]' not in out  # it went on, not restarted
+    chaos.assert_same_weights(whole / 'iter_6.pth', part / 'iter_6.pth')
+    ckpt = chaos.load(whole / 'iter_6.pth')
+    floats = [v for v in ckpt['state_dict'].values() if v.is_floating_point()]
+    assert floats and all(v.dtype == torch.float32 for v in floats)
+    moments = [s['exp_avg'] for s in ckpt['optimizer']['state'].values()]
     assert moments and all(m.dtype == torch.float32 for m in moments)
 
 
