@@ -384,7 +384,7 @@ def write_table(run: dict, out: str) -> None:
     lines = [
         f'Measured by `{run["command"]}` (commit {run["commit"]}) on '
         f'{run["cpu"]}, {run["threads"]} thread(s) for inference, '
-        f'{run["train_threads"]} for training, {run["date"]}.',
+        f'{run["train_threads"]} for training (the commit dates it).',
         '',
         f'- Schedule, the same for every model: {s["iters"]} iterations, '
         f'batch {s["batch_size"]}, AdamW lr {s["lr"]} (betas 0.9/0.999, '
