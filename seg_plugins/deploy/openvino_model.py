@@ -16,6 +16,31 @@ from .ort_model import ORTSegmentor
 _HINTS = {'fp32': 'f32', 'bf16': 'bf16'}
 
 
+def compile_graph(onnx_file: str, precision: str, threads: int):
+    """The ``.onnx`` graph compiled by OpenVINO for the CPU.
+
+    Args:
+        onnx_file (str): The exported graph.
+        precision (str): 'fp32' or 'bf16'.
+        threads (int): Inference threads.
+
+    Returns:
+        tuple: (``openvino.CompiledModel``, the graph's input
+        ``PartialShape``).
+    """
+    import openvino as ov
+    core = ov.Core()
+    graph = core.read_model(onnx_file)
+    compiled = core.compile_model(
+        graph, 'CPU', {
+            'INFERENCE_PRECISION_HINT': _HINTS[precision],
+            'INFERENCE_NUM_THREADS': threads,
+            # Tiles come one batch at a time: latency, not streams.
+            'PERFORMANCE_HINT': 'LATENCY',
+        })
+    return compiled, graph.inputs[0].get_partial_shape()
+
+
 @MODELS.register_module()
 class OpenVINOSegmentor(ORTSegmentor):
     """Segmentor running an exported ``.onnx`` graph with OpenVINO.
@@ -34,21 +59,12 @@ class OpenVINOSegmentor(ORTSegmentor):
         super().__init__(*args, **kwargs)
 
     def _open(self, onnx_file: str, device: str, threads: int) -> list:
-        import openvino as ov
         if device != 'cpu':
             raise ValueError(f"the OpenVINO backend runs on 'cpu', got "
                              f'{device!r}')
-        core = ov.Core()
-        graph = core.read_model(onnx_file)
-        self.compiled = core.compile_model(
-            graph, 'CPU', {
-                'INFERENCE_PRECISION_HINT': _HINTS[self.precision],
-                'INFERENCE_NUM_THREADS': threads,
-                # Tiles come one batch at a time: latency, not streams.
-                'PERFORMANCE_HINT': 'LATENCY',
-            })
+        self.compiled, shape = compile_graph(onnx_file, self.precision,
+                                             threads)
         self._request = self.compiled.create_infer_request()
-        shape = graph.inputs[0].get_partial_shape()
         return [d.get_length() if d.is_static else None for d in shape]
 
     def _execute(self, array: np.ndarray) -> np.ndarray:
