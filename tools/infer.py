@@ -58,7 +58,10 @@ from seg_plugins.geo.radiometry import METHODS as RADIOMETRIC_METHODS
 from seg_plugins.geo.remote import exists, path_key
 from seg_plugins.utils.image_io import read_image
 from seg_plugins.utils.malloc import keep_freed_memory
-from seg_plugins.utils.precision import resolve_precision
+from seg_plugins.utils.precision import (
+    check_backend_precision,
+    resolve_precision,
+)
 from seg_plugins.utils.progress import Progress
 from seg_plugins.utils.quiet_upstream import quiet_upstream
 
@@ -182,15 +185,13 @@ def build_model(args):
     device = args.device
     if device.startswith('cuda') and 'LOCAL_RANK' in os.environ:
         device = f'cuda:{os.environ["LOCAL_RANK"]}'
-    try:
+    try:  # a precision the backend or the device lacks
+        check_backend_precision(args.backend, args.precision)
         resolve_precision(args.precision, device)
-        return init_change_model(args.config, args.checkpoint, device,
-                                 backend=args.backend,
-                                 precision=args.precision)
-    except ValueError as e:  # a precision the device or backend lacks
-        if 'precision' not in str(e):
-            raise
-        sys.exit(f'error: --precision {args.precision}: {e}')
+    except ValueError as e:
+        sys.exit(f'error: --precision: {e}')
+    return init_change_model(args.config, args.checkpoint, device,
+                             backend=args.backend, precision=args.precision)
 
 
 def infer_png(model, args) -> None:

@@ -37,7 +37,7 @@ from mmengine.config import ConfigDict
 
 import seg_plugins  # noqa: F401  (registers components, torch compat)
 import seg_plugins.deploy  # noqa: F401  (registers ORTSegmentor)
-from seg_plugins.utils.precision import set_precision
+from seg_plugins.utils.precision import check_backend_precision, set_precision
 from seg_plugins.utils.quiet_upstream import quiet_upstream, quiet_upstream_log
 from seg_plugins.utils.runner_setup import (
     build_runner,
@@ -114,17 +114,13 @@ def use_graph(cfg, onnx_file, scope, backend, precision):
     import torch
 
     from seg_plugins.deploy import preprocessing
-    runtime = {}
+    try:
+        check_backend_precision(backend, precision)
+    except ValueError as e:
+        sys.exit(f'error: --precision: {e}')
     if backend == 'openvino':
-        if precision == 'fp16':
-            sys.exit("error: --precision fp16: OpenVINO's CPU runtime runs "
-                     'fp32 or bf16')
         runtime = dict(type='OpenVINOSegmentor', precision=precision,
                        device='cpu')
-    elif precision not in ('fp32', 'auto'):
-        sys.exit(f'error: --precision {precision}: onnxruntime runs the '
-                 'graph in fp32; bf16 is for the pytorch and openvino '
-                 'backends')
     else:
         import onnxruntime
         cuda = (torch.cuda.is_available() and 'CUDAExecutionProvider'

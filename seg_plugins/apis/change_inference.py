@@ -14,7 +14,7 @@ from mmseg.structures import SegDataSample
 from torch import nn
 
 from ..utils.image_io import read_image
-from ..utils.precision import set_precision
+from ..utils.precision import check_backend_precision, set_precision
 
 ImageLike = Union[str, np.ndarray]
 BACKENDS = ('pytorch', 'onnxruntime', 'openvino')
@@ -48,10 +48,7 @@ def init_change_model(config, checkpoint: Optional[str] = None,
     if backend not in BACKENDS:
         raise ValueError(f'backend must be one of {BACKENDS}, got '
                          f'{backend!r}')
-    if backend == 'onnxruntime' and precision not in ('fp32', 'auto'):
-        raise ValueError(f'precision={precision!r} is for the pytorch and '
-                         'openvino backends; onnxruntime runs the graph in '
-                         'fp32')
+    check_backend_precision(backend, precision)
     if backend != 'pytorch':
         from ..deploy import init_ort_model
         if checkpoint is None:

@@ -9,7 +9,7 @@ graph (preprocessing, padding, slide/whole inference, postprocessing) is
 import numpy as np
 from mmseg.registry import MODELS
 
-from ..utils.precision import resolve_precision
+from ..utils.precision import check_backend_precision, resolve_precision
 from .ort_model import ORTSegmentor
 
 # OpenVINO's names for the precisions of seg_plugins.utils.precision.
@@ -52,9 +52,7 @@ class OpenVINOSegmentor(ORTSegmentor):
     """
 
     def __init__(self, *args, precision: str = 'auto', **kwargs):
-        if precision not in ('fp32', 'bf16', 'auto'):
-            raise ValueError(f"OpenVINO runs 'fp32', 'bf16' or 'auto', got "
-                             f'{precision!r}')
+        check_backend_precision('openvino', precision)
         self.precision = resolve_precision(precision, 'cpu')
         super().__init__(*args, **kwargs)
 

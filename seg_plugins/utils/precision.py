@@ -68,6 +68,28 @@ def resolve_precision(precision: str, device='cpu') -> str:
     return precision
 
 
+# What each inference backend can run besides PyTorch (which runs them all).
+_GRAPH_PRECISIONS = {
+    'onnxruntime': (('fp32', 'auto'),
+                    'onnxruntime runs the graph in fp32 (its x86 build has '
+                    'no bf16 kernels); bf16 is for the pytorch and openvino '
+                    'backends'),
+    'openvino': (('fp32', 'bf16', 'auto'),
+                 "OpenVINO runs 'fp32', 'bf16' or 'auto'"),
+}
+
+
+def check_backend_precision(backend: str, precision: str) -> None:
+    """Refuse a precision the inference ``backend`` cannot run.
+
+    Raises:
+        ValueError: naming the precision and what the backend runs.
+    """
+    allowed, why = _GRAPH_PRECISIONS.get(backend, (PRECISIONS, ''))
+    if precision not in allowed:
+        raise ValueError(f'precision={precision!r}: {why}')
+
+
 def _autocast_encode_decode(encode_decode, kind: str, dtype: torch.dtype):
 
     @functools.wraps(encode_decode)

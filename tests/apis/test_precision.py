@@ -15,6 +15,7 @@ from seg_plugins.apis import (
 )
 from seg_plugins.utils.precision import (
     NATIVE_BF16_ENV,
+    check_backend_precision,
     model_precision,
     native_bf16,
     resolve_precision,
@@ -77,6 +78,10 @@ def test_graph_backends_refuse_bf16():
     with pytest.raises(ValueError, match='onnxruntime runs the graph in fp32'):
         init_change_model(CONFIG, 'x.onnx', backend='onnxruntime',
                           precision='bf16')
+    with pytest.raises(ValueError, match="OpenVINO runs 'fp32', 'bf16'"):
+        check_backend_precision('openvino', 'fp16')
+    check_backend_precision('openvino', 'bf16')
+    check_backend_precision('pytorch', 'fp16')
 
 
 def change_maps(model, root):
