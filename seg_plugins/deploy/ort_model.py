@@ -75,7 +75,7 @@ class ORTSegmentor(EncoderDecoder):
                  init_cfg=None):
         if not os.path.isfile(onnx_file):
             raise FileNotFoundError(f'ONNX file not found: {onnx_file}')
-        meta = _read_metadata(onnx_file)
+        meta = read_metadata(onnx_file)
         if expected_preprocessing is not None:
             _check_preprocessing(meta, expected_preprocessing, onnx_file)
         data_preprocessor = _pad_for_graph(dict(data_preprocessor),
@@ -188,7 +188,12 @@ class _HeadInfo:
         self.align_corners = False
 
 
-def _read_metadata(onnx_file: str) -> dict:
+def read_metadata(onnx_file: str) -> dict:
+    """The seg_plugins metadata that the export wrote into a graph.
+
+    Raises:
+        ValueError: naming the file, when the graph has none.
+    """
     import onnx
     proto = onnx.load(onnx_file, load_external_data=False)
     meta = parse_metadata({p.key: p.value for p in proto.metadata_props})

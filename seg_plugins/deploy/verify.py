@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from .export import ProbabilityGraph
-from .ort_model import _read_metadata
+from .ort_model import read_metadata
 
 # What the export promises: probabilities within 1e-4, maps on >= 99.99 %
 # of pixels.
@@ -61,7 +61,7 @@ def verify_export(model, onnx_file: str) -> dict:
         dict: ``ok`` and the per-shape ``checks``.
     """
     import onnxruntime as ort
-    meta = _read_metadata(onnx_file)
+    meta = read_metadata(onnx_file)
     session = ort.InferenceSession(onnx_file,
                                    providers=['CPUExecutionProvider'])
     checks = [compare(model, session, meta, s) for s in check_shapes(meta)]
