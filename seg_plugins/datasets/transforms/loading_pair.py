@@ -8,13 +8,8 @@ from mmcv.transforms import BaseTransform
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
 
-from ...utils.image_io import (
-    check_label_size,
-    is_raster_path,
-    read_image,
-    read_raster,
-    read_raster_label,
-)
+from ...geo.raster_io import is_raster_path, read_raster, read_raster_label
+from ...utils.image_io import check_label_size, read_image
 
 READERS = ('auto', 'rasterio', 'mmcv')
 # The ignore value of BinaryChangeHead and ChangeMetric (their default) and

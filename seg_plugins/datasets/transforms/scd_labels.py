@@ -7,12 +7,8 @@ from mmengine.structures import PixelData
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
-from ...utils.image_io import (
-    check_label_size,
-    is_raster_path,
-    read_image,
-    read_raster_label,
-)
+from ...geo.raster_io import is_raster_path, read_raster_label
+from ...utils.image_io import check_label_size, read_image
 from .color_label import PaletteDecoder
 
 IGNORE_INDEX = 255
