@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from seg_plugins.datasets.second_scd import SECOND_PALETTE
-from seg_plugins.utils.synthetic_scd import make_scd_dataset
+from seg_plugins.datasets.synthetic_scd import make_scd_dataset
 from tests.conftest import demo_options, run_tool
 
 

@@ -7,7 +7,7 @@ configs/scd_demo.py trains on.
 """
 import argparse
 
-from seg_plugins.utils.synthetic_scd import SCD_SPLITS, make_scd_dataset
+from seg_plugins.datasets.synthetic_scd import SCD_SPLITS, make_scd_dataset
 
 
 def main():

@@ -11,7 +11,7 @@ from typing import Dict, Tuple
 import cv2
 import numpy as np
 
-from ..datasets.second_scd import SECOND_PALETTE
+from .second_scd import SECOND_PALETTE
 
 # Per class: BGR mean and the period (px) of its stripes; 0 = noise only.
 TEXTURES = (((150, 90, 40), 0),      # water: smooth, dark blue
