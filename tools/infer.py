@@ -50,7 +50,6 @@ from seg_plugins.apis import (
     infer_change_scene,
     init_change_model,
 )
-from seg_plugins.engine.preemption import Preempted, StopSignal
 from seg_plugins.geo import parse_bands
 from seg_plugins.geo.band_stack import date_files
 from seg_plugins.geo.cog import check_outputs, remove_partials
@@ -62,6 +61,7 @@ from seg_plugins.utils.precision import (
     check_backend_precision,
     resolve_precision,
 )
+from seg_plugins.utils.preemption import Preempted, StopSignal
 from seg_plugins.utils.progress import Progress
 from seg_plugins.utils.quiet_upstream import quiet_upstream
 

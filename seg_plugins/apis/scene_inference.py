@@ -33,7 +33,6 @@ import numpy as np
 import rasterio
 from torch import nn
 
-from ..engine.preemption import Preempted
 from ..geo.cog import COGWriter, check_outputs, not_resumable
 from ..geo.ground_area import GroundArea, ground_area
 from ..geo.radiometry import RadiometricNormalizer, check_method, scene_stats
@@ -41,6 +40,7 @@ from ..geo.raster_pair import RasterPair
 from ..geo.remote import remote_config
 from ..utils.cpu_turns import CPUTurns, model_takes_every_core
 from ..utils.precision import model_precision, set_precision
+from ..utils.preemption import Preempted
 from .change_inference import (
     BAND_TILES,
     _core,

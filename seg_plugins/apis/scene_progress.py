@@ -24,9 +24,9 @@ from typing import Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from ..engine.atomic_io import atomic_write
 from ..geo.band_stack import date_files
 from ..geo.remote import gdal_path, is_remote
+from ..utils.atomic_io import atomic_write
 
 _FINGERPRINTS: 'weakref.WeakKeyDictionary' = weakref.WeakKeyDictionary()
 # What a record keeps of the tiles done, and of what type.

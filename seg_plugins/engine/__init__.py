@@ -1,6 +1,6 @@
+from ..utils.atomic_io import AtomicLocalBackend, atomic_write
+from ..utils.preemption import EXIT_PREEMPTED, Preempted
 from . import hooks, optimizers  # noqa: F401  (registration)
-from .atomic_io import AtomicLocalBackend, atomic_write
-from .preemption import EXIT_PREEMPTED, Preempted
 from .resume import find_resumable_checkpoint, load_resumable
 
 __all__ = [

@@ -6,7 +6,7 @@ best *before* writing the new best, writes ``.pth`` files and
 ``last_checkpoint`` in place, saves no RNG state and dies on SIGTERM. This
 subclass keeps every upstream argument and behaviour except those:
 
-- every file goes through :func:`~seg_plugins.engine.atomic_io.atomic_write`
+- every file goes through :func:`~seg_plugins.utils.atomic_io.atomic_write`
   (temporary name, fsync, ``os.replace``, folder fsync);
 - ``last_checkpoint`` is replaced only after its checkpoint is durable, and
   the stale interval checkpoint and the previous best are removed only after
@@ -16,7 +16,7 @@ subclass keeps every upstream argument and behaviour except those:
   drawn; validation no longer moves the training RNG, so a resumed
   iteration-based run continues bit-identically;
 - SIGTERM / SIGINT: the current iteration finishes, a checkpoint is written
-  and the process exits with :data:`~seg_plugins.engine.preemption.
+  and the process exits with :data:`~seg_plugins.utils.preemption.
   EXIT_PREEMPTED` (75);
 - model weights that are not finite are never written.
 """
@@ -36,8 +36,8 @@ from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
-from ..atomic_io import atomic_write
-from ..preemption import Preempted, StopSignal
+from ...utils.atomic_io import atomic_write
+from ...utils.preemption import Preempted, StopSignal
 from ..rng_state import capture_rng_state, restore_rng_state
 
 RNG_KEY = 'rng_state'
