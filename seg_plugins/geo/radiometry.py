@@ -95,6 +95,15 @@ class PairStats:
         return self.mean.shape[1]
 
 
+def reverse_rgb(stats: PairStats) -> PairStats:
+    """Statistics of 3 bands between band order and the loader's (B, G, R:
+    ``geo/bands.py``); any other band count as it is."""
+    if stats.channels != 3:
+        return stats
+    return PairStats(stats.mean[:, ::-1].copy(), stats.std[:, ::-1].copy(),
+                     stats.quantiles[:, ::-1].copy(), stats.pixels)
+
+
 def pair_stats(img_a: np.ndarray, img_b: np.ndarray,
                valid: Optional[np.ndarray] = None,
                name: str = 'the pair') -> PairStats:

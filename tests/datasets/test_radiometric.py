@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from seg_plugins.datasets.transforms import RandomRadiometric
+from seg_plugins.geo.chips import ChipOptions
+from seg_plugins.geo.chips_dataset import write_chip_dataset
 from seg_plugins.utils.synthetic_scene import write_scene_pair
 from tests.conftest import REPO
-from tests.datasets.test_scene_chips import scenes2chips
 
 spec = importlib.util.spec_from_file_location(
     'benchmark_radiometry', REPO / 'tools/analysis/benchmark_radiometry.py')
@@ -96,9 +97,8 @@ def chips(tmp_path_factory):
     """Chips of a 4-band uint16 scene pair, band_stats.json with them."""
     root = tmp_path_factory.mktemp('radio_chips')
     scene = write_scene_pair(str(root / 'scene'), 192, 4, 'uint16', seed=9)
-    scenes2chips.main(['--scene', scene['a'], scene['b'], scene['label'],
-                       '--out', str(root / 'chips'), '--size', '64',
-                       '--val-fraction', '0'])
+    write_chip_dataset([(scene['a'], scene['b'], scene['label'])],
+                       root / 'chips', ChipOptions(size=64), val_fraction=0)
     return root / 'chips', scene
 
 

@@ -1,10 +1,6 @@
-"""GeoTIFF chips: the synthetic scene writer, scenes2chips and the rasterio
-path of LoadImagePairFromFile / LoadChangeLabel."""
-import importlib.util
-import json
-import re
-import sys
-
+"""GeoTIFF chips: the synthetic scene writer and the rasterio path of
+LoadImagePairFromFile / LoadChangeLabel (the chip converter:
+tests/geo/test_chips.py)."""
 import numpy as np
 import pytest
 import rasterio
@@ -16,18 +12,6 @@ from seg_plugins.utils.synthetic_scene import (
     cell_index,
     write_scene_pair,
 )
-from tests.conftest import REPO, kill_when
-
-spec = importlib.util.spec_from_file_location(
-    'scenes2chips', REPO / 'tools/dataset_converters/scenes2chips.py')
-scenes2chips = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(scenes2chips)
-
-
-def chips(capsys, *argv):
-    """Run scenes2chips.main in this process; returns what it printed."""
-    scenes2chips.main([str(a) for a in argv])
-    return capsys.readouterr().out
 
 
 def write_tif(path, data, nodata=None, crs='EPSG:32633'):
@@ -189,174 +173,6 @@ def test_values_without_data_load_as_zero(mmseg_scope, tmp_path):
         img = load_pair(mmseg_scope, path, path)['img']
         expected = np.where(holes, 0, data.astype(dtype))
         np.testing.assert_array_equal(img, expected.transpose(1, 2, 0))
-
-
-def test_chips_of_float_and_masked_scenes(tmp_path, capsys):
-    """A NaN is no data in a float scene (label ignored there, band
-    statistics finite); a PNG chip, without nodata, holds 0 where the
-    scene had none."""
-    rng = np.random.default_rng(3)
-    label = write_tif(tmp_path / 'label.tif',
-                      rng.integers(0, 2, (1, 64, 64)).astype(np.uint8))
-    data = rng.uniform(1, 199, (2, 3, 64, 64))  # 200: nodata below
-    holes = np.zeros((64, 64), bool)
-    holes[10:20, 5:30] = True
-    floats = data.astype(np.float32)
-    floats[1, 1:, holes] = np.nan  # B, two of three bands: no data
-    a, b = (write_tif(tmp_path / f'{d}.tif', floats[i])
-            for i, d in enumerate('ab'))
-    chips(capsys, '--scene', a, b, label, '--out', tmp_path / 'tif',
-          '--size', 32, '--val-fraction', 0)
-    with rasterio.open(tmp_path / 'tif/train/label/a_0_0.tif') as src:
-        np.testing.assert_array_equal(src.read(1) == 255, holes[:32, :32])
-    stats = json.loads((tmp_path / 'tif/band_stats.json').read_text())
-    assert np.isfinite(stats['mean'] + stats['std']).all()
-    bytes_ = data.astype(np.uint8)
-    bytes_[:, :, holes] = 200
-    a, b = (write_tif(tmp_path / f'{d}8.tif', bytes_[i], nodata=200)
-            for i, d in enumerate('ab'))
-    chips(capsys, '--scene', a, b, label, '--out', tmp_path / 'png',
-          '--size', 32, '--val-fraction', 0, '--format', 'png')
-    from PIL import Image
-    chip = np.asarray(Image.open(tmp_path / 'png/train/B/a8_0_0.png'))
-    np.testing.assert_array_equal(chip[holes[:32, :32]], 0)
-    np.testing.assert_array_equal(chip[~holes[:32, :32]],
-                                  bytes_[1, :, :32, :32].transpose(
-                                      1, 2, 0)[~holes[:32, :32]])
-
-
-def expected_kept(label_path, size, max_nodata):
-    """Chip origins whose nodata share (label 255) is at most max_nodata."""
-    with rasterio.open(label_path) as src:
-        invalid = src.read(1) == 255
-    h, w = invalid.shape
-    starts = [(r, c) for r in scenes2chips.axis_starts(h, size, size)
-              for c in scenes2chips.axis_starts(w, size, size)]
-    return {(r, c) for r, c in starts
-            if invalid[r:r + size, c:c + size].mean() <= max_nodata}, starts
-
-
-def test_mostly_nodata_chips_are_skipped_and_counted(scene4, tmp_path,
-                                                     capsys):
-    out = tmp_path / 'chips'
-    printed = chips(capsys, '--scene', scene4['a'], scene4['b'],
-                    scene4['label'], '--out', out, '--size', 64,
-                    '--max-nodata', 0.3, '--val-fraction', 0)
-    kept, starts = expected_kept(scene4['label'], 64, 0.3)
-    assert 0 < len(kept) < len(starts)
-    assert f'skipped {len(starts) - len(kept)} chips' in printed
-    names = sorted(p.stem for p in (out / 'train/A').glob('*.tif'))
-    assert names == sorted(f'scene_A_{r}_{c}' for r, c in kept)
-    # Chips keep dtype, bands, nodata and their window's georeferencing.
-    name = names[0]
-    r, c = map(int, name.split('_')[-2:])
-    with rasterio.open(out / f'train/A/{name}.tif') as chip, \
-            rasterio.open(scene4['a']) as scene:
-        assert chip.count == 4 and chip.dtypes[0] == 'uint16'
-        assert chip.nodata == 0 and chip.crs == scene.crs
-        assert chip.transform == scene.window_transform(
-            rasterio.windows.Window(c, r, 64, 64))
-        np.testing.assert_array_equal(
-            chip.read(), scene.read(window=((r, r + 64), (c, c + 64))))
-    stats = json.loads((out / 'band_stats.json').read_text())
-    assert len(stats['mean']) == 4 and 1000 < stats['mean'][0] < 9000
-
-
-def test_polygon_labels_equal_the_raster_label(scene4, tmp_path, capsys):
-    """Changes polygonised (GPKG in the scene's CRS, GeoJSON in WGS84)
-    and rasterised back by scenes2chips give the raster label's chips."""
-    import pyogrio.raw
-    import shapely
-    from rasterio.features import shapes
-    from rasterio.warp import transform_geom
-    with rasterio.open(scene4['label']) as src:
-        label, transform, crs = src.read(1), src.transform, src.crs
-    polys = [shapely.geometry.shape(g) for g, v in shapes(
-        label, mask=label == 1, transform=transform) if v == 1]
-    assert len(polys) > 5
-    gpkg = str(tmp_path / 'changes.gpkg')
-    pyogrio.raw.write(gpkg, shapely.to_wkb(polys), [], [],
-                      geometry_type='Polygon', crs=crs.to_wkt())
-    wgs84 = [transform_geom(crs, 'EPSG:4326', shapely.geometry.mapping(p))
-             for p in polys]
-    geojson = tmp_path / 'changes.geojson'
-    geojson.write_text(json.dumps(dict(type='FeatureCollection', features=[
-        dict(type='Feature', properties={}, geometry=g) for g in wgs84])))
-    runs = {}
-    for key, lab in (('raster', scene4['label']), ('gpkg', gpkg),
-                     ('geojson', geojson)):
-        out = tmp_path / key
-        chips(capsys, '--scene', scene4['a'], scene4['b'], lab, '--out', out,
-              '--size', 96, '--stride', 80, '--val-fraction', 0.25)
-        runs[key] = {
-            p.relative_to(out): rasterio.open(p).read(1)
-            for p in sorted(out.glob('*/label/*.tif'))
-        }
-    assert len(runs['raster']) > 3
-    for key in ('gpkg', 'geojson'):
-        assert runs[key].keys() == runs['raster'].keys()
-        for name, chip in runs['raster'].items():
-            np.testing.assert_array_equal(runs[key][name], chip, err_msg=key)
-    assert any((chip == 1).any() for chip in runs['raster'].values())
-
-
-def test_a_killed_run_is_cleaned_up_by_the_next(tmp_path, capsys):
-    """SIGKILL while chipping leaves only the staging folder; the same
-    command then starts over and writes every chip. The scene makes 1,024
-    chips, seconds of work: the run cannot end before the kill lands."""
-    scene = write_scene_pair(str(tmp_path / 'scene'), (1024, 1024),
-                             bands=4, dtype='uint16', seed=4)
-    out = tmp_path / 'chips'
-    argv = ['--scene', scene['a'], scene['b'], scene['label'], '--out',
-            out, '--size', 32, '--max-nodata', 1]
-    assert kill_when([sys.executable,
-                      'tools/dataset_converters/scenes2chips.py', *argv],
-                     lambda line: 'chips of 32^2' in line) == -9
-    assert [p.name for p in out.iterdir()] == ['.staging']
-    printed = chips(capsys, *argv)
-    assert f'removing {out}/.staging, left by a run that was stopped' in \
-        printed
-    starts = len(expected_kept(scene['label'], 32, 1)[1])
-    assert starts == 1024 and f'wrote {starts} chips' in printed
-    assert not (out / '.staging').exists()
-
-
-def test_grids_that_differ_name_both_files(scene4, tmp_path, capsys):
-    with rasterio.open(scene4['a']) as src:
-        data = src.read()
-    other = write_tif(tmp_path / 'utm32.tif', data, nodata=0,
-                      crs='EPSG:32632')
-    with pytest.raises(SystemExit, match=r'(?s)scene_A\.tif and .*utm32\.tif'
-                       r' are not on the same pixel grid.*EPSG:32632'):
-        chips(capsys, '--scene', scene4['a'], other, scene4['label'],
-              '--out', tmp_path / 'out')
-    assert not (tmp_path / 'out').exists()
-
-
-def test_png_chips_refuse_uint16(scene4, tmp_path, capsys):
-    with pytest.raises(SystemExit, match=r'scene_A\.tif: PNG chips hold '
-                       r'3-band uint8 .* 4 band\(s\) of uint16'):
-        chips(capsys, '--scene', scene4['a'], scene4['b'], scene4['label'],
-              '--out', tmp_path / 'png', '--format', 'png')
-
-
-def test_split_by_scene_and_seeded_fractions(scene4, tmp_path, capsys):
-    runs = []
-    for i in range(2):
-        out = tmp_path / f'run{i}'
-        printed = chips(capsys, '--scene', scene4['a'], scene4['b'],
-                        scene4['label'], '--out', out, '--size', 64,
-                        '--val-fraction', 0.2, '--test-fraction', 0.2)
-        runs.append({s: sorted(p.name for p in (out / s / 'A').glob('*'))
-                     for s in ('train', 'val', 'test')})
-        total = sum(map(len, runs[-1].values()))
-        assert re.search(rf'wrote {total} chips', printed)
-    assert runs[0] == runs[1] and all(runs[0].values())
-    out = tmp_path / 'held_out'
-    chips(capsys, '--scene', scene4['a'], scene4['b'], scene4['label'],
-          'test', '--out', out, '--size', 64)
-    assert not (out / 'train').exists()
-    assert len(list((out / 'test/A').glob('*.tif'))) == total
 
 
 def test_photometric_distortion_is_uint8_only(mmseg_scope):

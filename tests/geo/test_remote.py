@@ -211,16 +211,18 @@ def test_s3_scene_equals_local(tiny, reference, s3_bucket, tmp_path):
 def test_scenes2chips_over_http_with_band_files(scenes, tmp_path, capsys):
     """scenes2chips with A over HTTP and B as band files over HTTP: the
     chips of the local stacked files."""
-    chipper = load_tool('tools/dataset_converters/scenes2chips.py')
+    from seg_plugins.geo.chips import ChipOptions
+    from seg_plugins.geo.chips_dataset import write_chip_dataset
     label = write_tif(tmp_path / 'label.tif',
                       (scene_bands(H, W, 7, 1) > 128).astype(np.uint8))
-    common = ['--size', '128', '--val-fraction', '0']
-    chipper.main(['--scene', str(scenes / 'a.tif'), str(scenes / 'b.tif'),
-                  str(label), '--out', str(tmp_path / 'local'), *common])
+    options = ChipOptions(size=128)
+    write_chip_dataset([(str(scenes / 'a.tif'), str(scenes / 'b.tif'),
+                         str(label))], tmp_path / 'local', options,
+                       val_fraction=0)
     with serve(scenes) as server:
         bands = ','.join(f'{server.url}/b{i}.tif' for i in (1, 2, 3))
-        chipper.main(['--scene', f'{server.url}/a.tif', bands, str(label),
-                      '--out', str(tmp_path / 'http'), *common])
+        write_chip_dataset([(f'{server.url}/a.tif', bands, str(label))],
+                           tmp_path / 'http', options, val_fraction=0)
     capsys.readouterr()
     local = sorted(p.relative_to(tmp_path / 'local')
                    for p in (tmp_path / 'local').rglob('*.tif'))

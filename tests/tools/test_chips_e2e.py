@@ -97,18 +97,17 @@ def test_png_chips_of_a_three_band_scene_load_like_geotiff_chips(tmp_path):
     from mmseg.registry import DATASETS
 
     import seg_plugins  # noqa: F401
-    from tests.datasets.test_scene_chips import scenes2chips
+    from seg_plugins.geo.chips import ChipOptions
+    from seg_plugins.geo.chips_dataset import write_chip_dataset
     init_default_scope('mmseg')
     scene = write_scene_pair(str(tmp_path / 'scene'), (192, 160), seed=8)
     samples = {}
     for fmt in ('png', 'tif'):
-        # In this process (the tool's main): a subprocess costs 10 s of
-        # imports.
-        scenes2chips.main([
-            '--scene', scene['a'], scene['b'], scene['label'], '--out',
-            str(tmp_path / fmt), '--size', '64', '--format', fmt,
-            '--val-fraction', '0'
-        ])
+        # In this process (what scenes2chips runs): a subprocess costs
+        # 10 s of imports.
+        write_chip_dataset([(scene['a'], scene['b'], scene['label'])],
+                           tmp_path / fmt, ChipOptions(size=64, fmt=fmt),
+                           val_fraction=0)
         suffix = dict(img_suffix=f'.{fmt}', img_suffix2=f'.{fmt}',
                       seg_map_suffix=f'.{fmt}')
         ds = DATASETS.build(dict(

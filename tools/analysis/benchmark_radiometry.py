@@ -29,7 +29,6 @@ default recipe's held-out mean within 3 points of its same-draw F1.
 """
 import argparse
 import copy
-import importlib.util
 import json
 import os.path as osp
 import tempfile
@@ -51,15 +50,6 @@ RECIPES = {
 DEFAULT_RECIPE = 'aug'  # what the 4-band config does
 GAIN, OFFSET = 0.20, 0.10  # held-out range: gain 1 +- 20 %, offset +- 10 %
 BANDS = 4
-
-
-def _scenes2chips():
-    spec = importlib.util.spec_from_file_location(
-        'scenes2chips',
-        osp.join(REPO, 'tools/dataset_converters/scenes2chips.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def band_means(seed: int, bands: int = BANDS) -> np.ndarray:
@@ -95,6 +85,8 @@ def write_data(root: str, draws: int = 4, train_size: int = 640,
         ``tests``: [(name, paths)], first the same-draw pair, then the
         held-out ones; ``radiometry``: {name: (gain, offset)}.
     """
+    from seg_plugins.geo.chips import ChipOptions
+    from seg_plugins.geo.chips_dataset import write_chip_dataset
     from seg_plugins.utils.synthetic_scene import write_scene_pair
     rng = np.random.default_rng([seed, 32])
     train_seed, test_seed = seed * 2 + 1, seed * 2 + 2
@@ -111,10 +103,10 @@ def write_data(root: str, draws: int = 4, train_size: int = 640,
                              'uint16', seed=train_seed,
                              b_radiometry=train_draw, prefix='train')
     chips = osp.join(root, 'chips')
-    _scenes2chips().main([
-        '--scene', scene['a'], scene['b'], scene['label'], '--out', chips,
-        '--size', str(chip), '--val-fraction', '0'
-    ])
+    report = write_chip_dataset([(scene['a'], scene['b'], scene['label'])],
+                                chips, ChipOptions(size=chip),
+                                val_fraction=0)
+    print('\n'.join(report.lines()))
     tests = [(name, write_scene_pair(osp.join(root, name), test_size, BANDS,
                                      'uint16', seed=test_seed,
                                      b_radiometry=draw, prefix=name))

@@ -15,6 +15,7 @@ from ...geo.radiometry import (
     RadiometricNormalizer,
     check_method,
     pair_stats,
+    reverse_rgb,
 )
 
 
@@ -26,15 +27,6 @@ def chip_scene(path: str) -> str:
     if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
         return parts[0]
     return stem
-
-
-def reverse_rgb(stats: PairStats) -> PairStats:
-    """Statistics of 3 bands between band order and the loader's (B, G, R:
-    ``geo/bands.py``); any other band count as it is."""
-    if stats.channels != 3:
-        return stats
-    return PairStats(stats.mean[:, ::-1].copy(), stats.std[:, ::-1].copy(),
-                     stats.quantiles[:, ::-1].copy(), stats.pixels)
 
 
 @TRANSFORMS.register_module()
