@@ -94,18 +94,24 @@ _HINTS = {403: 'forbidden: check the credentials, or '
 
 def read_error(path: str, error: Exception) -> str:
     """One line on why ``path`` could not be read: with the HTTP status
-    where GDAL gave one (or an object store's error that implies it)."""
+    where GDAL gave one (or an object store's error that implies it), or
+    the timeout that ran out."""
     text = (str(error).strip().splitlines() or [''])[0]
     if not is_remote(path):
         return (f'cannot read {path} as a raster (not a GDAL-readable '
                 f'image, or missing): {text}')
+    retries = os.environ.get('GDAL_HTTP_MAX_RETRY',
+                             REMOTE_CONFIG['GDAL_HTTP_MAX_RETRY'])
+    if 'timed out' in text.lower():
+        timeout = os.environ.get('GDAL_HTTP_TIMEOUT',
+                                 REMOTE_CONFIG['GDAL_HTTP_TIMEOUT'])
+        return (f'cannot read {path}: no answer in {timeout} s '
+                f'(GDAL_HTTP_TIMEOUT), {retries} retries')
     match = re.search(r'HTTP response code:\s*(\d+)', text)
     code = int(match.group(1)) if match else next(
         (c for words, c in _STORE_ERRORS if words in text.lower()), None)
     if code is None:
         return f'cannot read {path}: {text}'
-    retries = os.environ.get('GDAL_HTTP_MAX_RETRY',
-                             REMOTE_CONFIG['GDAL_HTTP_MAX_RETRY'])
     hint = _HINTS.get(code, f'after {retries} retries' if code >= 500
                       else '')
     return f'cannot read {path}: HTTP {code}' + (f' ({hint})' if hint

@@ -1,8 +1,8 @@
 """A small HTTP server on 127.0.0.1 that serves a folder with range
 requests (as object stores and CDNs serve COGs), counts the bytes it
-sends, and can be told to fail some requests with a status: what the
-remote-scene tests and ``tools/analysis/benchmark_remote.py`` read
-from."""
+sends, and can be told to fail some requests with a status or to stall
+them: what the remote-scene tests and
+``tools/analysis/benchmark_remote.py`` read from."""
 import os
 import os.path as osp
 import re
@@ -15,7 +15,9 @@ from typing import Dict, Iterator
 class RangeServer(ThreadingHTTPServer):
     """Serves ``root``; ``sent`` counts body bytes by path, ``requests``
     the requests answered, ``fail`` maps a path to a status returned
-    instead, ``fail_times`` how many times (default once)."""
+    instead, ``fail_times`` how many times (default once), ``stall`` a
+    path to the seconds each request for it waits before any answer
+    (ended early when the server shuts down)."""
 
     daemon_threads = True
 
@@ -26,7 +28,15 @@ class RangeServer(ThreadingHTTPServer):
         self.requests = 0
         self.fail: Dict[str, int] = {}
         self.fail_times: Dict[str, int] = {}
+        self.stall: Dict[str, float] = {}
+        self.closing = threading.Event()
         self.lock = threading.Lock()
+
+    def handle_error(self, request, client_address):
+        """Quiet about clients that hung up (a timed-out reader)."""
+        import sys
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
@@ -55,6 +65,9 @@ class _Handler(BaseHTTPRequestHandler):
                 server.fail_times[name] = server.fail_times.get(name, 1) - 1
             else:
                 status = None
+        if server.stall.get(name):
+            if server.closing.wait(server.stall[name]):
+                return  # shutting down: the client gave up long ago
         path = osp.join(server.root, name)
         if status is None and not osp.isfile(path):
             status = 404
@@ -96,6 +109,7 @@ def serve(root: str) -> Iterator[RangeServer]:
     try:
         yield server
     finally:
+        server.closing.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
