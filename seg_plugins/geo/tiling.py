@@ -6,7 +6,7 @@ image exactly once. Pure geometry: the in-memory path
 (``apis/change_inference.py``), the streamed scene path
 (``apis/scene_pipeline.py``) and the chip converter share it.
 """
-from typing import Iterator, List, Tuple
+from typing import Iterable, Iterator, List, Tuple
 
 Window = Tuple[slice, slice, slice, slice]
 
@@ -65,3 +65,18 @@ def core_slices(window: Window) -> Tuple[slice, slice]:
     :func:`tile_windows`."""
     rows, cols, core_r, core_c = window
     return shift_slice(core_r, rows.start), shift_slice(core_c, cols.start)
+
+
+def row_chunks(windows: Iterable[Tuple[int, Window]],
+               size: int) -> Iterator[List[Tuple[int, Window]]]:
+    """Consecutive (index, window) items of :func:`tile_windows` that lie in
+    one row of tiles, ``size`` at most per chunk: one band's row, read as
+    one window."""
+    chunk = []
+    for item in windows:
+        if chunk and (item[1][0] != chunk[0][1][0] or len(chunk) == size):
+            yield chunk
+            chunk = []
+        chunk.append(item)
+    if chunk:
+        yield chunk
