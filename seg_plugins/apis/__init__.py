@@ -1,7 +1,10 @@
-from .change_inference import infer_change, init_change_model, tile_windows
+from ..geo.tiling import tile_windows
+from .change_inference import infer_change, init_change_model
 from .scene_inference import SceneStopped, infer_change_scene
+from .scene_pipeline import ScenePipeline
+from .scene_result import SceneResult
 
 __all__ = [
-    'SceneStopped', 'infer_change', 'infer_change_scene', 'init_change_model',
-    'tile_windows'
+    'ScenePipeline', 'SceneResult', 'SceneStopped', 'infer_change',
+    'infer_change_scene', 'init_change_model', 'tile_windows'
 ]

@@ -5,7 +5,7 @@ memory; here each tile's prediction is written straight into the output
 map (only the tile's core, half the overlap trimmed on inner sides), so the
 memory beyond the input and output arrays is bounded by the tile size.
 """
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -13,6 +13,7 @@ from mmseg.apis import init_model
 from mmseg.structures import SegDataSample
 from torch import nn
 
+from ..geo.tiling import core_slices, tile_windows
 from ..utils.image_io import read_image
 from ..utils.precision import check_backend_precision, set_precision
 
@@ -64,61 +65,6 @@ def init_change_model(config, checkpoint: Optional[str] = None,
     model = model.to(memory_format=torch.channels_last)
     set_precision(model, precision, device)
     return model
-
-
-def axis_windows(length: int, tile: int,
-                 overlap: int) -> List[Tuple[int, int, int, int]]:
-    """Tiles along one axis.
-
-    Returns:
-        list[tuple]: (start, stop, core_start, core_stop) per tile; the cores
-        partition [0, length), each boundary in the middle of an overlap.
-    """
-    if length <= tile:
-        return [(0, length, 0, length)]
-    stride = tile - overlap
-    starts = list(range(0, length - tile + 1, stride))
-    if starts[-1] != length - tile:
-        starts.append(length - tile)
-    bounds = [0] + [(s + tile + n) // 2
-                    for s, n in zip(starts, starts[1:])] + [length]
-    return [(s, s + tile, bounds[i], bounds[i + 1])
-            for i, s in enumerate(starts)]
-
-
-BAND_TILES = 8  # tile columns per band in tile_windows' order
-
-
-def tile_windows(height: int, width: int, tile: int,
-                 overlap: int) -> Iterator[Tuple[slice, slice, slice, slice]]:
-    """2-D tiles: (rows, cols) of the window and (rows, cols) of its core,
-    the core given in image coordinates.
-
-    The order is by vertical bands of ``BAND_TILES`` tile columns, top
-    down within a band: a reader streaming from a raster then keeps only
-    one band's rows of blocks, not rows of the whole scene
-    (``geo/block_rows.py``), and reads each block once per band (the
-    column of blocks where two bands meet is read by both: 2 of 16 on a
-    4096^2 scene of 256^2 blocks; keeping it would take memory growing
-    with the scene's height)."""
-    xs = axis_windows(width, tile, overlap)
-    ys = axis_windows(height, tile, overlap)
-    for band in range(0, len(xs), BAND_TILES):
-        for y0, y1, cy0, cy1 in ys:
-            for x0, x1, cx0, cx1 in xs[band:band + BAND_TILES]:
-                yield slice(y0, y1), slice(x0, x1), slice(cy0, cy1), slice(
-                    cx0, cx1)
-
-
-def _shift(s: slice, offset: int) -> slice:
-    return slice(s.start - offset, s.stop - offset)
-
-
-def _core(window) -> Tuple[slice, slice]:
-    """A tile's core inside the tile (rows, cols), from a window of
-    ``tile_windows``."""
-    rows, cols, core_r, core_c = window
-    return _shift(core_r, rows.start), _shift(core_c, cols.start)
 
 
 def _change_probability(sample: SegDataSample) -> torch.Tensor:
@@ -227,7 +173,7 @@ def infer_change(model: nn.Module,
                  for rows, cols, _, _ in batch]
         for window, (chg, p) in zip(batch, predict_tiles(model, pairs)):
             core_r, core_c = window[2:]
-            inner = _core(window)
+            inner = core_slices(window)
             change[core_r, core_c] = chg[inner]
             prob[core_r, core_c] = p[inner]
     return change, prob

@@ -34,6 +34,31 @@ COUNTS = dict(valid_pixels=int, changed_pixels=int, tiles_run=int,
               tiles_skipped=int, changed_m2=float)
 
 
+
+class DonePrefix:
+    """The longest run of tiles written, in ``tile_windows``' order, from
+    the first (the model finishes tiles out of order with the nodata
+    ones), and the counts of those tiles (:data:`COUNTS`): what a record
+    may say is done.
+
+    Args:
+        done (int): Tiles done before (by the run resumed).
+        counts (dict, optional): Their counts; None: all zero.
+    """
+
+    def __init__(self, done: int = 0, counts: Optional[dict] = None):
+        self.done = done
+        self.counts = dict(counts or dict.fromkeys(COUNTS, 0))
+        self._ahead = {}  # index -> counts, of tiles written past it
+
+    def finish(self, index: int, counts: dict) -> None:
+        """Tile ``index`` is written, with ``counts``."""
+        self._ahead[index] = counts
+        while self.done in self._ahead:
+            for k, v in self._ahead.pop(self.done).items():
+                self.counts[k] += v
+            self.done += 1
+
 def model_fingerprint(model: nn.Module) -> str:
     """Digest of the model's weights and buffers (an ONNX Runtime model:
     its file) and config, once per model object (hashing reads every

@@ -7,8 +7,8 @@ import rasterio
 from PIL import Image
 
 from seg_plugins.apis import infer_change, infer_change_scene
-from seg_plugins.apis.change_inference import tile_windows
 from seg_plugins.geo.grid import GridMismatchError
+from seg_plugins.geo.tiling import tile_windows
 from tests.geo.scene_fixture import (
     scene_bands,
     transform,
