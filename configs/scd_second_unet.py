@@ -6,3 +6,6 @@ _base_ = [
     './_base_/schedules/cd_adamw_40k.py', './_base_/cd_runtime.py'
 ]
 default_hooks = dict(checkpoint=dict(save_best='SeK'))
+# tools/test.py --tta: per-date class and change probabilities averaged
+# over the views (the binary models' BinarySegTTAModel is not for SCD).
+tta_model = dict(type='SCDTTAModel')

@@ -44,5 +44,18 @@ test_dataloader = dict(
 val_dataloader = test_dataloader
 val_evaluator = dict(type='SCDMetric', _delete_=True)
 test_evaluator = val_evaluator
-# The binary models' flip TTA averages one change logit: not for SCD.
-tta_pipeline = None
+# tools/test.py --tta (with SCDTTAModel): mean of the plain and the
+# horizontally flipped pair; the labels are loaded unflipped.
+tta_pipeline = [
+    dict(type='LoadImagePairFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[[dict(type='ConcatCDInput')],
+                    [
+                        dict(type='RandomFlip', prob=0.0,
+                             direction='horizontal'),
+                        dict(type='RandomFlip', prob=1.0,
+                             direction='horizontal')
+                    ], [dict(type='LoadSCDLabels')],
+                    [dict(type='PackSCDInputs', meta_keys=meta_keys)]])
+]

@@ -28,30 +28,41 @@ class BinarySegTTAModel(SegTTAModel):
         """Args:
             data_samples_list (list[list[SegDataSample]]): per image, the
                 predictions of its augmented views (``seg_logits`` (C, H, W),
-                already flipped back: probabilities for C = 1, logits
-                otherwise).
+                already flipped back).
 
         Returns:
-            list[SegDataSample]: ``seg_logits`` (C, H, W) the mean
-            probability (C = 1) or its log (C > 1); ``pred_sem_seg`` (1, H,
-            W) it thresholded or its argmax.
+            list[SegDataSample]: per image, the merge of :meth:`merge_views`
+            with the first view's metainfo and ``gt_*`` label maps.
         """
-        binary = self.module.out_channels == 1
         merged = []
         for samples in data_samples_list:
-            scores = torch.stack([s.seg_logits.data for s in samples])
-            if binary:
-                prob = scores.mean(0)
-                logits = prob
-                pred = prob > self.module.decode_head.threshold
-            else:
-                prob = scores.softmax(dim=1).mean(0)
-                logits = prob.clamp_min(1e-12).log()
-                pred = prob.argmax(dim=0, keepdim=True)
             out = SegDataSample(metainfo=samples[0].metainfo)
-            out.seg_logits = PixelData(data=logits)
-            out.pred_sem_seg = PixelData(data=pred.to(prob))
-            if 'gt_sem_seg' in samples[0]:
-                out.gt_sem_seg = samples[0].gt_sem_seg
+            for key in samples[0].keys():
+                if key.startswith('gt_'):
+                    out.set_field(samples[0].get(key), key)
+            self.merge_views(
+                out, torch.stack([s.seg_logits.data for s in samples]))
             merged.append(out)
         return merged
+
+    def merge_views(self, out: SegDataSample, scores: torch.Tensor) -> None:
+        """Set the merged ``seg_logits`` and prediction maps of ``out``.
+
+        Args:
+            out (SegDataSample): the merged sample, filled in place.
+            scores (Tensor): the views' ``seg_logits``, shape (V, C, H, W):
+                probabilities for C = 1, logits otherwise.
+
+        ``seg_logits`` (C, H, W) becomes the mean probability (C = 1) or its
+        log (C > 1); ``pred_sem_seg`` (1, H, W) it thresholded or its argmax.
+        """
+        if self.module.out_channels == 1:
+            prob = scores.mean(0)
+            logits = prob
+            pred = prob > self.module.decode_head.threshold
+        else:
+            prob = scores.softmax(dim=1).mean(0)
+            logits = prob.clamp_min(1e-12).log()
+            pred = prob.argmax(dim=0, keepdim=True)
+        out.seg_logits = PixelData(data=logits)
+        out.pred_sem_seg = PixelData(data=pred.to(prob))

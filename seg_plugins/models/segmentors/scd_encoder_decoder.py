@@ -1,8 +1,70 @@
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from torch import Tensor
+
+
+def scd_probabilities(logits: Tensor, num_classes: int) -> Tensor:
+    """Semantic change logits -> probabilities, channel axis -3.
+
+    Args:
+        logits (Tensor): shape (..., 2K - 1, H, W): date A's K - 1 class
+            logits, date B's, then the change logit (K = ``num_classes``,
+            no change included).
+        num_classes (int): K.
+
+    Returns:
+        Tensor: same shape: each date's softmax over its K - 1 classes,
+        then the change sigmoid.
+    """
+    k = num_classes - 1
+    sem_a, sem_b, change = logits.split([k, k, 1], dim=-3)
+    return torch.cat((sem_a.softmax(-3), sem_b.softmax(-3), change.sigmoid()),
+                     dim=-3)
+
+
+def scd_logits(probs: Tensor, num_classes: int, eps: float = 1e-7) -> Tensor:
+    """Inverse of :func:`scd_probabilities`: log p per date (its softmax is
+    p again) and logit p for change, p clamped to [eps, 1 - eps].
+
+    Args:
+        probs (Tensor): shape (..., 2K - 1, H, W).
+        num_classes (int): K.
+    """
+    k = num_classes - 1
+    probs = probs.clamp(eps, 1 - eps)
+    sem, change = probs.split([2 * k, 1], dim=-3)
+    return torch.cat((sem.log(), change.log() - (-change).log1p()), dim=-3)
+
+
+def scd_predictions(data_samples: Sequence[SegDataSample], num_classes: int,
+                    threshold: float) -> None:
+    """Set the three maps of each sample from its ``seg_logits``.
+
+    ``pred_sem_seg`` (1, H, W) is change {0, 1}; ``pred_sem_seg_from``/
+    ``pred_sem_seg_to`` are 0 where no change is predicted, else 1 + the
+    argmax of that date's classes.
+
+    Args:
+        data_samples (Sequence[SegDataSample]): ``seg_logits`` of shape
+            (2K - 1, H, W) in the layout of :func:`scd_probabilities`.
+        num_classes (int): K.
+        threshold (float): change probability threshold.
+    """
+    k = num_classes - 1
+    for sample in data_samples:
+        logits = sample.seg_logits.data.float()  # (2K-1, H, W)
+        changed = logits[-1:].sigmoid() > threshold
+        maps = {'': changed.long()}
+        for i, date in enumerate(('from', 'to')):
+            cls = logits[i * k:(i + 1) * k].argmax(0, keepdim=True) + 1
+            maps[f'_{date}'] = torch.where(changed, cls, 0)
+        for suffix, data in maps.items():
+            sample.set_data(
+                {f'pred_sem_seg{suffix}': type(sample.seg_logits)(data=data)})
 
 
 @MODELS.register_module()
@@ -21,6 +83,8 @@ class SCDEncoderDecoder(EncoderDecoder):
     def __init__(self, threshold: float = 0.5, **kwargs):
         super().__init__(**kwargs)
         self.threshold = threshold
+        # K, no change included; read by the TTA model and the export.
+        self.num_scd_classes = self.decode_head.num_scd_classes
         # Slide inference allocates this many logit channels.
         self.out_channels = self.decode_head.out_channels_total
 
@@ -28,16 +92,5 @@ class SCDEncoderDecoder(EncoderDecoder):
                            data_samples: Optional[list] = None) -> list:
         """Upstream's crop/resize/unflip, then the three maps."""
         data_samples = super().postprocess_result(seg_logits, data_samples)
-        k = self.decode_head.num_scd_classes - 1
-        for sample in data_samples:
-            logits = sample.seg_logits.data.float()  # (2K-1, H, W)
-            changed = logits[-1:].sigmoid() > self.threshold
-            maps = {'': changed.long()}
-            for i, date in enumerate(('from', 'to')):
-                cls = logits[i * k:(i + 1) * k].argmax(0, keepdim=True) + 1
-                maps[f'_{date}'] = torch.where(changed, cls, 0)
-            for suffix, data in maps.items():
-                sample.set_data(
-                    {f'pred_sem_seg{suffix}': type(sample.seg_logits)(
-                        data=data)})
+        scd_predictions(data_samples, self.num_scd_classes, self.threshold)
         return data_samples
