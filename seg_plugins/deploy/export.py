@@ -3,7 +3,8 @@
 torch's TorchScript exporter (``dynamo=False``, opset 17) traces the
 segmentor's own ``encode_decode`` (backbone, neck, decode head and the
 resize to the input size), then the sigmoid or softmax mmseg applies after
-it. Tracing runs under ``torch.no_grad()``: tensors made under
+it (per date and for change on their own for a semantic change model).
+Tracing runs under ``torch.no_grad()``: tensors made under
 ``torch.inference_mode()`` cannot be traced.
 """
 import io
@@ -14,7 +15,13 @@ import torch
 import torch.nn as nn
 from mmseg.models.segmentors import EncoderDecoder
 
-from .metadata import build_metadata, graph_min_size, graph_size_divisor
+from ..models.segmentors.scd_encoder_decoder import scd_probabilities
+from .metadata import (
+    build_metadata,
+    graph_min_size,
+    graph_size_divisor,
+    output_activation,
+)
 
 INPUT_NAME = 'inputs'
 OUTPUT_NAME = 'probs'
@@ -35,20 +42,26 @@ class ProbabilityGraph(nn.Module):
     def __init__(self, segmentor: EncoderDecoder):
         super().__init__()
         self.segmentor = segmentor
-        self.sigmoid = segmentor.decode_head.out_channels == 1
+        self.activation = output_activation(segmentor)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Args:
             inputs (Tensor): normalised, shape (N, C_in, H, W).
 
         Returns:
-            Tensor: probabilities (N, 1 or num_classes, H, W).
+            Tensor: probabilities (N, 1 or num_classes, H, W), or for a
+            semantic change model (N, 2K - 1, H, W) as
+            :func:`scd_probabilities` returns them.
         """
         # A torch.Size img_shape makes the head resize to it (the branch
         # mmseg takes in slide inference), traced as the input's size.
         metas = [dict(img_shape=inputs.shape[2:])] * inputs.shape[0]
         logits = self.segmentor.encode_decode(inputs, metas)
-        return logits.sigmoid() if self.sigmoid else logits.softmax(dim=1)
+        if self.activation == 'scd':
+            return scd_probabilities(logits, self.segmentor.num_scd_classes)
+        if self.activation == 'sigmoid':
+            return logits.sigmoid()
+        return logits.softmax(dim=1)
 
 
 def check_exportable(model: nn.Module, name: str) -> None:

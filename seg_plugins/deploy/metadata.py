@@ -25,7 +25,21 @@ OUTPUT_DOC = {
                '(change); positive where > threshold.',
     'softmax': 'float32 (N, num_classes, H, W): class probabilities; the '
                'prediction is their argmax.',
+    'scd': 'float32 (N, 2 * num_classes - 1, H, W): date A class '
+           'probabilities (softmax over the num_classes - 1 classes after '
+           'no change), date B class probabilities, then the change '
+           'probability (sigmoid). Changed where > threshold; there the '
+           'from/to class is 1 + the argmax of each date, elsewhere 0.',
 }
+
+
+def output_activation(model) -> str:
+    """What the graph of ``model`` returns: 'sigmoid' (one change
+    channel), 'scd' (a semantic change model, see ``OUTPUT_DOC``) or
+    'softmax'."""
+    if getattr(model, 'num_scd_classes', None):
+        return 'scd'
+    return 'sigmoid' if model.decode_head.out_channels == 1 else 'softmax'
 
 
 def graph_size_divisor(model) -> int:
@@ -98,15 +112,19 @@ def build_metadata(cfg: Config, model, dynamic: bool, shape,
         dict[str, str]: ONNX ``metadata_props``, values JSON-encoded.
     """
     head = model.decode_head
-    activation = 'sigmoid' if head.out_channels == 1 else 'softmax'
+    activation = output_activation(model)
+    threshold = dict(sigmoid=getattr(head, 'threshold', None),
+                     scd=getattr(model, 'threshold', None)).get(activation)
     meta = dict(
         preprocessing(cfg),
         input_layout='NCHW',
         input_doc=INPUT_DOC,
         output=activation,
         output_doc=OUTPUT_DOC[activation],
-        num_classes=int(head.num_classes),
-        threshold=float(head.threshold) if activation == 'sigmoid' else None,
+        # SCD: classes with no change (K); the graph has 2K - 1 channels.
+        num_classes=int(getattr(model, 'num_scd_classes', None)
+                        or head.num_classes),
+        threshold=None if threshold is None else float(threshold),
         size_divisor=graph_size_divisor(model),
         min_size=graph_min_size(model),
         dynamic=bool(dynamic),

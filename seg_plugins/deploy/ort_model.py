@@ -21,6 +21,7 @@ from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ..models.segmentors.scd_encoder_decoder import scd_logits, scd_predictions
 from ..utils.cpu_turns import usable_cores
 from .metadata import parse_metadata, preprocessing
 
@@ -87,9 +88,14 @@ class ORTSegmentor(EncoderDecoder):
         self.meta = meta
         self.test_cfg = ConfigDict(test_cfg or dict(mode='whole'))
         self.train_cfg = None
-        self.out_channels = 1 if meta['output'] == 'sigmoid' else \
-            meta['num_classes']
+        self.out_channels = dict(
+            sigmoid=1, softmax=meta['num_classes'],
+            scd=2 * meta['num_classes'] - 1)[meta['output']]
         self.num_classes = meta['num_classes']
+        if meta['output'] == 'scd':
+            # What SCDEncoderDecoder and SCDTTAModel read.
+            self.num_scd_classes = meta['num_classes']
+            self.threshold = meta['threshold']
         # mmseg resizes logits with the head's align_corners; every head
         # here uses False.
         self.align_corners = False
@@ -170,12 +176,25 @@ class ORTSegmentor(EncoderDecoder):
         Returns:
             Tensor: (N, out_channels, H, W) in the logit space mmseg's
             ``postprocess_result`` expects: logit(p) for a sigmoid head,
-            log(p) for softmax (whose softmax is p again).
+            log(p) for softmax (whose softmax is p again), both for a
+            semantic change graph (:func:`scd_logits`).
         """
+        if self.meta['output'] == 'scd':
+            return scd_logits(self._run(inputs), self.num_scd_classes, _EPS)
         probs = self._run(inputs).clamp(_EPS, 1 - _EPS)
         if self.out_channels == 1:
             return torch.log(probs) - torch.log1p(-probs)
         return torch.log(probs)
+
+    def postprocess_result(self, seg_logits: Tensor,
+                           data_samples: Optional[list] = None) -> list:
+        """mmseg's, then for a semantic change graph the three maps of
+        :class:`SCDEncoderDecoder`."""
+        data_samples = super().postprocess_result(seg_logits, data_samples)
+        if self.meta['output'] == 'scd':
+            scd_predictions(data_samples, self.num_scd_classes,
+                            self.threshold)
+        return data_samples
 
 
 class _HeadInfo:

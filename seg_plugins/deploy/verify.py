@@ -4,6 +4,7 @@ from typing import List, Sequence
 import numpy as np
 import torch
 
+from ..models.segmentors.scd_encoder_decoder import scd_logits, scd_maps
 from .export import ProbabilityGraph
 from .ort_model import read_metadata
 
@@ -15,7 +16,12 @@ MIN_AGREEMENT = 0.9999
 
 def probability_maps(probs: np.ndarray, meta: dict) -> np.ndarray:
     """(N, K, H, W) probabilities -> (N, H, W) predicted class, as mmseg
-    predicts (threshold for one channel, argmax otherwise)."""
+    predicts (threshold for one channel, argmax otherwise); a semantic
+    change graph's -> (N, 3, H, W) change, from and to maps."""
+    if meta['output'] == 'scd':
+        k = meta['num_classes']
+        logits = scd_logits(torch.from_numpy(probs), k)
+        return scd_maps(logits, k, meta['threshold']).numpy()
     if probs.shape[1] == 1:
         return (probs[:, 0] > meta['threshold']).astype(np.int64)
     return probs.argmax(axis=1)

@@ -40,31 +40,41 @@ def scd_logits(probs: Tensor, num_classes: int, eps: float = 1e-7) -> Tensor:
     return torch.cat((sem.log(), change.log() - (-change).log1p()), dim=-3)
 
 
-def scd_predictions(data_samples: Sequence[SegDataSample], num_classes: int,
-                    threshold: float) -> None:
-    """Set the three maps of each sample from its ``seg_logits``.
-
-    ``pred_sem_seg`` (1, H, W) is change {0, 1}; ``pred_sem_seg_from``/
-    ``pred_sem_seg_to`` are 0 where no change is predicted, else 1 + the
-    argmax of that date's classes.
+def scd_maps(logits: Tensor, num_classes: int, threshold: float) -> Tensor:
+    """The change, from-class and to-class maps of semantic change logits.
 
     Args:
-        data_samples (Sequence[SegDataSample]): ``seg_logits`` of shape
-            (2K - 1, H, W) in the layout of :func:`scd_probabilities`.
+        logits (Tensor): shape (..., 2K - 1, H, W) in the layout of
+            :func:`scd_probabilities`.
         num_classes (int): K.
         threshold (float): change probability threshold.
+
+    Returns:
+        Tensor: long, shape (..., 3, H, W): change {0, 1}, then per date 0
+        where no change is predicted, else 1 + the argmax of its classes.
     """
     k = num_classes - 1
+    changed = logits[..., -1:, :, :].sigmoid() > threshold
+    maps = [changed.long()]
+    for i in range(2):
+        cls = logits[..., i * k:(i + 1) * k, :, :].argmax(-3, keepdim=True)
+        maps.append(torch.where(changed, cls + 1, 0))
+    return torch.cat(maps, dim=-3)
+
+
+def scd_predictions(data_samples: Sequence[SegDataSample], num_classes: int,
+                    threshold: float) -> None:
+    """Set ``pred_sem_seg`` (change), ``pred_sem_seg_from`` and
+    ``pred_sem_seg_to``, each (1, H, W), of each sample from its
+    ``seg_logits`` (2K - 1, H, W) with :func:`scd_maps`."""
     for sample in data_samples:
-        logits = sample.seg_logits.data.float()  # (2K-1, H, W)
-        changed = logits[-1:].sigmoid() > threshold
-        maps = {'': changed.long()}
-        for i, date in enumerate(('from', 'to')):
-            cls = logits[i * k:(i + 1) * k].argmax(0, keepdim=True) + 1
-            maps[f'_{date}'] = torch.where(changed, cls, 0)
-        for suffix, data in maps.items():
-            sample.set_data(
-                {f'pred_sem_seg{suffix}': type(sample.seg_logits)(data=data)})
+        maps = scd_maps(sample.seg_logits.data.float(), num_classes,
+                        threshold)
+        for i, suffix in enumerate(('', '_from', '_to')):
+            sample.set_data({
+                f'pred_sem_seg{suffix}':
+                type(sample.seg_logits)(data=maps[i:i + 1])
+            })
 
 
 @MODELS.register_module()
