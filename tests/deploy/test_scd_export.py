@@ -1,6 +1,7 @@
 """A semantic change model exported to ONNX: per-date class probabilities
 and the change probability in one tensor, run by ONNX Runtime into the same
-three maps as PyTorch, plain and under SCDTTAModel."""
+three maps as PyTorch (OpenVINO in fp32 too), plain and under
+SCDTTAModel."""
 import copy
 
 import pytest
@@ -77,9 +78,13 @@ def test_export_check_compares_the_three_maps(exported):
     assert report['ok'] and len(report['checks']) == 2, report
 
 
-def test_onnxruntime_gives_pytorch_maps(exported):
+@pytest.mark.parametrize('backend', ['onnxruntime', 'openvino'])
+def test_runtime_gives_pytorch_maps(exported, backend):
     cfg, model, onnx_file = exported
-    ort_model = init_ort_model(cfg, onnx_file)
+    if backend == 'openvino':
+        pytest.importorskip('openvino')
+    kwargs = dict(precision='fp32') if backend == 'openvino' else {}
+    ort_model = init_ort_model(cfg, onnx_file, backend=backend, **kwargs)
     for (h, w), n in zip(UNET_SIZES, (1, 2)):
         with torch.no_grad():
             ref = model.test_step(batch(cfg, (h, w), n, seed=h * w))
