@@ -16,9 +16,8 @@ from seg_plugins.geo.grid import open_raster
 from seg_plugins.geo.tiling import axis_windows
 from seg_plugins.utils.range_server import serve
 from tests.geo.scene_fixture import CRS, scene_bands, transform, write_tif
-from tests.geo.test_remote import write_cog
+from tests.geo.test_remote import H, W, write_pair
 
-H, W = 260, 250
 TILE, OVERLAP, BATCH = 64, 16, 4
 # Offsets that are multiples of the stride (TILE - OVERLAP): the AOI run's
 # tiles then start where the full run's do.
@@ -50,10 +49,7 @@ def window_ring(window, inset=0.1):
 @pytest.fixture(scope='module')
 def scene(tmp_path_factory):
     root = tmp_path_factory.mktemp('aoi')
-    a, b = scene_bands(H, W, 41), scene_bands(H, W, 42)
-    b[:, 90:200, 60:180] = a[:, 90:200, 60:180]
-    write_cog(root / 'a.tif', a)
-    write_cog(root / 'b.tif', b)
+    write_pair(root, seeds=(41, 42))
     ring = window_ring(WINDOW)
     write_aoi(root / 'utm.geojson', ring, CRS)
     wgs84 = transform_geom(CRS, 'EPSG:4326', dict(type='Polygon',

@@ -34,14 +34,21 @@ def write_cog(path, bands, **profile):
     return path
 
 
+def write_pair(root, seeds=(1, 2)):
+    """Dates A and B (3 bands, H x W) as ``a.tif`` and ``b.tif`` COGs in
+    ``root``, B a copy of A in a block (a region without change)."""
+    a, b = (scene_bands(H, W, seed) for seed in seeds)
+    b[:, 100:200, 40:160] = a[:, 100:200, 40:160]
+    write_cog(root / 'a.tif', a)
+    write_cog(root / 'b.tif', b)
+    return a, b
+
+
 @pytest.fixture(scope='module')
 def scenes(tmp_path_factory):
     """Two 3-band dates as COGs, and date B again as one COG per band."""
     root = tmp_path_factory.mktemp('remote')
-    a, b = scene_bands(H, W, 1), scene_bands(H, W, 2)
-    b[:, 100:200, 40:160] = a[:, 100:200, 40:160]
-    write_cog(root / 'a.tif', a)
-    write_cog(root / 'b.tif', b)
+    _, b = write_pair(root)
     for i in range(3):
         write_cog(root / f'b{i + 1}.tif', b[i:i + 1])
     return root
