@@ -30,14 +30,20 @@ line names the precision used.
 """
 import argparse
 import os.path as osp
-import re
 import sys
-
-from mmengine.config import ConfigDict
 
 import seg_plugins  # noqa: F401  (registers components, torch compat)
 import seg_plugins.deploy  # noqa: F401  (registers ORTSegmentor)
-from seg_plugins.utils.precision import check_backend_precision, set_precision
+from seg_plugins.apis.testing import (
+    describe_protocol,
+    dump_detections,
+    enable_tta,
+    enable_visualization,
+    keep_predictions,
+    set_protocol,
+    set_test_precision,
+    use_graph,
+)
 from seg_plugins.utils.quiet_upstream import quiet_upstream, quiet_upstream_log
 from seg_plugins.utils.runner_setup import (
     build_runner,
@@ -79,110 +85,9 @@ def parse_args():
     return parse_runner_args(parser)
 
 
-def set_protocol(cfg, protocol: str, scope: str) -> None:
-    """Set ``model.test_cfg`` for ``--protocol`` ('whole' or 'slideN')."""
-    match = re.fullmatch(r'whole|slide(\d+)', protocol)
-    if scope != 'mmseg' or not match:
-        sys.exit(f"error: --protocol {protocol}: expected 'whole' or "
-                 f"'slideN' (e.g. slide256), for mmseg configs")
-    test_cfg = ConfigDict(cfg.model.get('test_cfg', None) or {})
-    for key in ('crop_size', 'stride'):
-        test_cfg.pop(key, None)
-    test_cfg.mode = 'slide' if match.group(1) else 'whole'
-    if match.group(1):
-        size = int(match.group(1))
-        test_cfg.crop_size = test_cfg.stride = (size, size)
-    cfg.model.test_cfg = test_cfg
-
-
-def describe_protocol(test_cfg) -> str:
-    """'whole', 'slide256' or 'slide256x256/stride128x128'."""
-    test_cfg = test_cfg or {}
-    if test_cfg.get('mode', 'whole') != 'slide':
-        return test_cfg.get('mode', 'whole')
-    crop, stride = tuple(test_cfg['crop_size']), tuple(test_cfg['stride'])
-    if crop == stride and crop[0] == crop[1]:
-        return f'slide{crop[0]}'
-    return (f'slide{crop[0]}x{crop[1]}/stride{stride[0]}x{stride[1]}')
-
-
-def use_graph(cfg, onnx_file, scope, backend, precision):
-    """Replace the config's network by the exported graph (ORTSegmentor or
-    OpenVINOSegmentor), keeping its data preprocessor and test_cfg."""
-    if scope != 'mmseg':
-        raise RuntimeError(f'--backend {backend} supports mmseg configs only')
-    import torch
-
-    from seg_plugins.deploy import preprocessing
-    try:
-        check_backend_precision(backend, precision)
-    except ValueError as e:
-        sys.exit(f'error: --precision: {e}')
-    if backend == 'openvino':
-        runtime = dict(type='OpenVINOSegmentor', precision=precision,
-                       device='cpu')
-    else:
-        import onnxruntime
-        cuda = (torch.cuda.is_available() and 'CUDAExecutionProvider'
-                in onnxruntime.get_available_providers())
-        runtime = dict(type='ORTSegmentor', device='cuda' if cuda else 'cpu')
-    cfg.model = ConfigDict(
-        onnx_file=onnx_file,
-        data_preprocessor=cfg.model.data_preprocessor,
-        test_cfg=cfg.model.get('test_cfg', None),
-        expected_preprocessing=preprocessing(cfg), **runtime)
-    cfg.load_from = None
-
-
-def enable_visualization(cfg, show_dir, scope):
-    """Turn on the config's visualization hook, saving under ``show_dir``."""
-    hook = cfg.default_hooks.get('visualization', None)
-    if hook is None:
-        raise RuntimeError(
-            f'--show-dir needs a "visualization" entry in default_hooks of '
-            f'{cfg.filename}')
-    hook['draw'] = True
-    hook['interval'] = 1
-    if scope == 'mmdet':
-        hook['test_out_dir'] = show_dir
-    else:
-        cfg.visualizer['save_dir'] = show_dir
-
-
-def enable_tta(cfg, scope):
-    """Wrap the model for test-time augmentation, as mmseg/mmdet tools do."""
-    if 'tta_pipeline' not in cfg:
-        raise RuntimeError(f'--tta needs tta_pipeline in {cfg.filename}')
-    tta_model = cfg.get('tta_model', None) or ConfigDict(
-        type='SegTTAModel' if scope == 'mmseg' else 'DetTTAModel')
-    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-    cfg.model = ConfigDict(**tta_model, module=cfg.model)
-    # The runner gives the wrapper the config's top-level `data_preprocessor`
-    # and the wrapper puts it into the module, replacing the module's own:
-    # --cfg-options model.data_preprocessor.* would be silently dropped.
-    if 'data_preprocessor' in cfg.model.module:
-        cfg.model.setdefault('data_preprocessor',
-                             cfg.model.module.data_preprocessor)
-
-
-def test_precision(model, args, scope):
-    """Apply ``--precision``; the precision in force (None: not mmseg)."""
-    if scope != 'mmseg':
-        return None
-    if args.backend != 'pytorch':
-        return getattr(model, 'precision', 'fp32')
-    try:
-        return set_precision(model, args.precision)
-    except ValueError as e:
-        sys.exit(f'error: --precision: {e}')
-
-
-def main():
-    quiet_upstream()
-    args = parse_args()
-    cfg = load_config(args.config, args.cfg_options, args.work_dir,
-                      args.launcher)
-    scope = default_scope(cfg)
+def configure(cfg, args, scope):
+    """The options' changes to the config, before the runner is built;
+    the protocol that the metrics line names (None: not mmseg)."""
     cfg.load_from = args.checkpoint
     if args.protocol:
         set_protocol(cfg, args.protocol, scope)
@@ -196,23 +101,32 @@ def main():
         enable_visualization(cfg, args.show_dir, scope)
     if args.tta:
         enable_tta(cfg, scope)
-    if args.out is not None and scope == 'mmseg':
-        evaluators = cfg.test_evaluator
-        for ev in evaluators if isinstance(evaluators, list) else [evaluators]:
-            ev['output_dir'] = args.out
-            ev['keep_results'] = True
+    if args.out is not None:
+        keep_predictions(cfg, args.out, scope)
+    return protocol
 
+
+def main():
+    quiet_upstream()
+    args = parse_args()
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.launcher)
+    scope = default_scope(cfg)
+    try:
+        protocol = configure(cfg, args, scope)
+    except ValueError as e:  # an option the config cannot take
+        sys.exit(f'error: {e}')
     setup_device(cfg)
     with process_group_closed_at_end():
         runner = build_runner(cfg)
         quiet_upstream_log(runner.logger)
-        precision = test_precision(runner.model, args, scope)
+        try:
+            precision = set_test_precision(runner.model, scope, args.backend,
+                                           args.precision)
+        except ValueError as e:  # one the device lacks
+            sys.exit(f'error: {e}')
         if args.out is not None and scope == 'mmdet':
-            from mmdet.evaluation import DumpDetResults
-            assert args.out.endswith(('.pkl', '.pickle')), (
-                f'--out for mmdet configs is a .pkl file, got {args.out}')
-            runner.test_evaluator.metrics.append(
-                DumpDetResults(out_file_path=args.out))
+            dump_detections(runner, args.out)
         try:
             metrics = runner.test()
         except FileNotFoundError as e:  # missing data or checkpoint

@@ -3,7 +3,13 @@ import re
 
 import torch
 
-from tests.conftest import REPO, demo_options, run_cmd, run_tool
+from tests.conftest import (
+    REPO,
+    demo_options,
+    run_cmd,
+    run_tool,
+    run_tool_in_process,
+)
 
 
 def test_train_writes_checkpoints_and_validates(trained_demo):
@@ -60,6 +66,23 @@ def test_test_tool_tta(trained_demo, tmp_path):
     match = re.search(r'metrics: .*mIoU=([0-9.]+)', out)
     assert match, out[-2000:]
     assert len(list((tmp_path / 'preds').glob('*.png'))) == 4
+
+
+def test_test_tool_option_errors_are_one_line(tmp_path):
+    """An option the config cannot take (tools/test.py's set-up, in
+    seg_plugins/apis/testing.py): one error line naming it, before any
+    data or checkpoint is read."""
+    for option, error in (
+            (['--protocol', 'tiles'], "error: --protocol tiles: expected "
+             "'whole' or 'slideN' (e.g. slide256), for mmseg configs"),
+            (['--backend', 'onnxruntime', '--precision', 'bf16'],
+             "error: --precision: precision='bf16': onnxruntime runs the "
+             'graph in fp32')):
+        out = run_tool_in_process(
+            'tools/test.py', 'configs/changedet_demo.py',
+            tmp_path / 'none.pth', '--work-dir', tmp_path / 'w', *option,
+            expect_fail=True)
+        assert error in out and 'Traceback' not in out, out[-2000:]
 
 
 def test_resume_restores_iteration_and_optimizer(trained_demo, tmp_path):
