@@ -33,7 +33,9 @@ def scd_confusion(pred: torch.Tensor, gt: torch.Tensor, num_classes: int,
     g = gt[valid].long().flatten()
     if p.numel() and (p.min() < 0 or p.max() >= num_classes):
         raise ValueError(f'predicted classes must be in [0, {num_classes}), '
-                         f'got {int(p.min())}..{int(p.max())}')
+                         f'got {int(p.min())}..{int(p.max())}: '
+                         'model.decode_head.num_classes must be the number '
+                         "of the dataset's classes")
     if g.numel() and g.max() >= num_classes:
         raise ValueError(
             f'label class {int(g.max())} outside the {num_classes} classes of '

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from seg_plugins.datasets import SECONDDataset
+from seg_plugins.datasets.second_scd import SECOND_CLASSES, SECOND_PALETTE
 from tests.scd_fixture import coded_scd_pair, write_scd_pair
 
 pytestmark = pytest.mark.usefixtures('mmseg_scope')
@@ -74,13 +75,16 @@ def test_unknown_colour_names_file_colour_and_place(tmp_path):
     assert 'row 3, column 5' in msg
 
 
-def test_missing_label_map_names_the_pair_and_folder(tmp_path):
+@pytest.mark.parametrize('folder', ['label1', 'label2'])
+def test_missing_label_map_names_the_pair_and_folder(tmp_path, folder):
     img1, img2, l1, l2 = coded_scd_pair(8, 8)
     write_scd_pair(tmp_path, 'train', 'p', img1, img2, l1, l2)
     write_scd_pair(tmp_path, 'train', 'q', img1, img2, l1, l2)
-    (tmp_path / 'train/label1/q.png').unlink()
-    with pytest.raises(ValueError, match=r'missing from .*label1.*: q'):
+    (tmp_path / f'train/{folder}/q.png').unlink()
+    with pytest.raises(ValueError) as e:
         dataset(tmp_path)
+    assert (f'1 name(s) present but missing from {tmp_path}/train/{folder} '
+            '(*.png): q') in str(e.value)
 
 
 def test_class_count_disagreeing_with_config_names_file(tmp_path):
@@ -92,3 +96,20 @@ def test_class_count_disagreeing_with_config_names_file(tmp_path):
     with pytest.raises(ValueError, match=r'label1/p.png holds class 6 but '
                        r'the config lists 3 classes'):
         ds[0]
+
+
+def test_colour_of_a_class_the_config_does_not_list_names_file(tmp_path):
+    """SECOND's RGB labels, a config listing its first four classes only:
+    the building colour is unknown to it."""
+    img1, img2, l1, l2 = coded_scd_pair(8, 8, seed=3)
+    l2 = l2 % 4
+    l2[2, 6] = 5  # building
+    write_scd_pair(tmp_path, 'train', 'p', img1, img2, l1 % 4, l2)
+    ds = dataset(tmp_path, metainfo=dict(classes=SECOND_CLASSES[:4],
+                                         palette=SECOND_PALETTE[:4]))
+    with pytest.raises(ValueError) as e:
+        ds[0]
+    msg = str(e.value)
+    assert str(tmp_path / 'train/label2/p.png') in msg
+    assert '(128, 0, 0)' in msg and 'row 2, column 6' in msg
+    assert 'The 4 colours of the config' in msg

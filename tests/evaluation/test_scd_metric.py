@@ -108,6 +108,9 @@ def test_ignore_index_and_bad_classes():
     assert res['OA'] == 100.0
     with pytest.raises(ValueError, match='label class 5 outside the 3'):
         _evaluate([_sample([[0, 1]], [[0, 5]], [[0, 1]], [[0, 1]])])
+    with pytest.raises(ValueError, match=r'got 0\.\.5: model\.decode_head\.'
+                       'num_classes must be'):
+        _evaluate([_sample([[0, 5]], [[0, 1]], [[0, 1]], [[0, 1]])])
 
 
 def test_out_dir_writes_palette_pngs(tmp_path):

@@ -62,3 +62,14 @@ def test_input_of_one_date_is_a_clear_error(tmp_path):
     model = MODELS.build(cfg.model)
     with pytest.raises(ValueError, match='in_channels=3 bands per date'):
         model.backbone(torch.zeros(1, 3, 32, 32))
+
+
+def test_label_class_beyond_the_head_names_the_label_file(tmp_path):
+    """SECOND's 7 classes in the labels, a head configured for 4."""
+    cfg = Config.fromfile('configs/scd_second_unet.py')
+    cfg.model.decode_head.num_classes = 4
+    model = MODELS.build(cfg.model)
+    data = model.data_preprocessor(_batch(tmp_path, cfg), True)
+    with pytest.raises(ValueError, match=r'label .*label1/p0\.png holds class '
+                       r'6 but model\.decode_head\.num_classes is 4'):
+        model(**data, mode='loss')

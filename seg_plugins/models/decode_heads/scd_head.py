@@ -126,6 +126,26 @@ class SCDHead(BaseDecodeHead):
         change = self.conv_change(self.change(torch.cat((fa, fb), 1)))
         return torch.cat((sem[:n], sem[n:], change), 1)
 
+    def _check_classes(self, label: Tensor, batch_data_samples,
+                       path_key: str) -> None:
+        """A label class the head has no output for is an error naming the
+        label file (cross-entropy would fail on an index, naming nothing).
+
+        Args:
+            label (Tensor): one date's classes, shape (N, H, W).
+            path_key (str): the metainfo key of that date's label file.
+        """
+        bad = (label >= self.num_scd_classes) & (label != self.ignore_index)
+        if not bad.any():
+            return
+        n = int(bad.flatten(1).any(1).nonzero()[0])
+        path = batch_data_samples[n].metainfo.get(path_key, f'sample {n}')
+        raise ValueError(
+            f'label {path} holds class {int(label[n][bad[n]].max())} but '
+            f'model.decode_head.num_classes is {self.num_scd_classes} (no '
+            'change included): set it to the number of the dataset\'s '
+            'classes')
+
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples) -> dict:
         """Args:
             seg_logits (Tensor): shape (N, 2 * (K - 1) + 1, h, w).
@@ -144,6 +164,8 @@ class SCDHead(BaseDecodeHead):
         logits = resize(seg_logits, size=size, mode='bilinear',
                         align_corners=self.align_corners)
         k = self.num_scd_classes - 1
+        for date, label in zip(('seg_map_path', 'seg_map_path2'), dates):
+            self._check_classes(label, batch_data_samples, date)
         sem_a, sem_b, change_logit = logits.split([k, k, 1], dim=1)
         losses = {}
         for name, sem, label in (('a', sem_a, dates[0]), ('b', sem_b,
