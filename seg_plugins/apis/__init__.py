@@ -1,7 +1,7 @@
 from ..geo.tiling import tile_windows
 from .change_inference import infer_change, init_change_model
-from .scene_inference import SceneStopped, infer_change_scene
-from .scene_pipeline import ScenePipeline
+from .scene_inference import infer_change_scene
+from .scene_pipeline import ScenePipeline, SceneStopped
 from .scene_result import SceneResult
 
 __all__ = [

@@ -26,14 +26,12 @@ from ..geo.raster_pair import RasterPair
 from ..geo.remote import remote_config
 from ..utils.cpu_turns import model_takes_every_core
 from ..utils.precision import model_precision, set_precision
-from .scene_pipeline import ScenePipeline, SceneStopped
+from .scene_pipeline import (
+    ScenePipeline,
+    SceneStopped,  # noqa: F401  (what it raises)
+)
 from .scene_progress import SceneProgress, run_key
 from .scene_result import SceneResult
-
-__all__ = [
-    'SceneResult', 'SceneStopped', 'infer_change_scene', 'model_in_channels',
-    'model_mean_std', 'scene_normalizer', 'warn_units'
-]
 
 
 def model_in_channels(model: nn.Module) -> Optional[int]:
@@ -179,10 +177,11 @@ def infer_change_scene(model: nn.Module,
             was built with (:func:`init_change_model`'s ``precision``).
 
     Returns:
-        SceneResult: The outputs' paths, the scene's size, its valid and
-        changed pixels and their ground area, the tiles run, skipped and
-        resumed, the polygons written and where the time went; readable by
-        key too (``result['changed_pixels']``).
+        ~seg_plugins.apis.scene_result.SceneResult: The outputs' paths,
+        the scene's size, its valid and changed pixels and their ground
+        area, the tiles run, skipped and resumed, the polygons written and
+        where the time went; readable by key too
+        (``result['changed_pixels']``).
 
     Raises:
         ValueError: unreadable input, grids that differ without
@@ -191,7 +190,8 @@ def infer_change_scene(model: nn.Module,
             ``radiometric``, or a normalisation asked for on dates that
             share no valid pixel.
         FileExistsError: an output exists and ``overwrite`` is False.
-        SceneStopped: ``should_stop`` returned True; resume to go on.
+        ~seg_plugins.apis.scene_pipeline.SceneStopped: ``should_stop``
+            returned True; resume to go on.
     """
     assert 0 <= overlap < tile, f'need 0 <= overlap < tile, got {overlap}'
     check_method(radiometric)

@@ -147,8 +147,9 @@ class ScenePipeline:
         :func:`infer_change_scene`'s.
 
         Returns:
-            SceneResult: Without ``polygons``, ``regions`` and ``seconds``,
-            which the caller fills in.
+            ~seg_plugins.apis.scene_result.SceneResult: Without
+            ``polygons``, ``regions`` and ``seconds``, which the caller
+            fills in.
         """
         self.outputs = SceneOutputs(self.out, self.prob_out, self.pair.grid,
                                     self.record, self.norm.method,
