@@ -34,8 +34,10 @@ def aoi_bounds(aoi: str, crs) -> Tuple[float, float, float, float]:
         meta, _, wkb, _ = pyogrio.raw.read(gdal_path(aoi), read_geometry=True,
                                            columns=[])
     except Exception as e:  # pyogrio's errors: missing, not a vector file
-        raise ValueError(f'cannot read the AOI {aoi}: '
-                         f'{(str(e).splitlines() or [repr(e)])[0]}') from None
+        text = (str(e).splitlines() or [repr(e)])[0]
+        text = text.split(': ', 1)[-1] if aoi in text else text
+        text = text.split('; ')[0]  # not OGR's hint on naming a driver
+        raise ValueError(f'cannot read the AOI {aoi}: {text}') from None
     geoms = [g for g in shapely.from_wkb(wkb) if g is not None and
              not g.is_empty]
     if not geoms:
