@@ -51,11 +51,8 @@ tta_pipeline = [
     dict(
         type='TestTimeAug',
         transforms=[[dict(type='ConcatCDInput')],
-                    [
-                        dict(type='RandomFlip', prob=0.0,
-                             direction='horizontal'),
-                        dict(type='RandomFlip', prob=1.0,
-                             direction='horizontal')
-                    ], [dict(type='LoadSCDLabels')],
+                    [dict(type='RandomFlip', prob=p, direction='horizontal')
+                     for p in (0.0, 1.0)],
+                    [dict(type='LoadSCDLabels')],
                     [dict(type='PackSCDInputs', meta_keys=meta_keys)]])
 ]
