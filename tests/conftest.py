@@ -1,8 +1,12 @@
+import contextlib
+import io
 import os
+import runpy
 import signal
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Tuple
 
@@ -40,6 +44,105 @@ def run_cmd(cmd, cwd=None, env=None, timeout=900, expect_fail=False):
 def run_tool(*args, **kwargs):
     """``python <args>`` through :func:`run_cmd`."""
     return run_cmd([sys.executable, *args], **kwargs)
+
+
+def run_tool_in_process(tool, *args, expect_fail=False):
+    """``python <tool> <args>`` from the repository root, run in this
+    process by ``runpy``: what :func:`run_tool` checks and returns, without
+    a new interpreter's seconds of imports. Use :func:`run_tool` where a
+    test needs a process of its own (signals, memory, exit at teardown).
+
+    The tool starts as in a new process and leaves this one as it found
+    it: see :func:`_as_a_new_process`. Warnings follow the test's filters
+    (pytest.ini), so a seg_plugins warning fails the test.
+
+    Returns:
+        str: stdout and stderr together.
+    """
+    argv = [str(REPO / tool), *map(str, args)]
+    out = io.StringIO()
+    with _as_a_new_process(), contextlib.chdir(REPO), \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        sys.argv = argv
+        try:
+            runpy.run_path(argv[0], run_name='__main__')
+            code = 0
+        except SystemExit as e:  # as the interpreter reports sys.exit(x)
+            code = 0 if e.code is None else e.code
+            if not isinstance(code, int):
+                print(code, file=sys.stderr)
+                code = 1
+        except Exception:
+            traceback.print_exc()
+            code = 1
+    if (code != 0) != expect_fail:
+        pytest.fail(f'{tool} {list(map(str, args))} exited {code}:\n'
+                    f'{out.getvalue()[-6000:]}')
+    return out.getvalue()
+
+
+def _manager_classes():
+    """mmengine's ManagerMixin classes imported so far (MMLogger,
+    MessageHub, DefaultScope, Visualizer and subclasses): each keeps its
+    own dict of named instances."""
+    from mmengine.utils import ManagerMixin
+    found, todo = [], [ManagerMixin]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+@contextlib.contextmanager
+def _as_a_new_process():
+    """Run the body with no mmengine named instances, and put back what a
+    tool changes: those instances, warning filters, SIGTERM/SIGINT
+    handlers, RNG states, environment, argv, multiprocessing start method
+    and OpenCV's thread count.
+
+    mmengine names a runner's logger, message hub, visualizer and default
+    scope after the config and the second the run started: a second run of
+    a config within that second would get the first one's (its log file,
+    its training state). Loggers made in the body are closed after it.
+    """
+    import multiprocessing
+    import random
+    import warnings
+
+    import cv2
+    import numpy as np
+    import torch
+    saved = {cls: dict(cls._instance_dict) for cls in _manager_classes()}
+    for cls in saved:
+        cls._instance_dict.clear()
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM,
+                                                 signal.SIGINT)}
+    rng = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    environ, argv = dict(os.environ), sys.argv
+    start_method = multiprocessing.get_start_method(allow_none=True)
+    cv2_threads = cv2.getNumThreads()
+    try:
+        with warnings.catch_warnings():
+            yield
+    finally:
+        for cls in _manager_classes():
+            for instance in cls._instance_dict.values():
+                for handler in getattr(instance, 'handlers', []):
+                    handler.close()
+            cls._instance_dict.clear()
+            cls._instance_dict.update(saved.get(cls, {}))
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        random.setstate(rng[0])
+        np.random.set_state(rng[1])
+        torch.set_rng_state(rng[2])
+        for key in set(os.environ) - set(environ):
+            del os.environ[key]
+        os.environ.update(environ)
+        sys.argv = argv
+        multiprocessing.set_start_method(start_method, force=True)
+        cv2.setNumThreads(cv2_threads)
 
 
 def kill_when(cmd, ready, timeout=120) -> int:
