@@ -85,15 +85,17 @@ def assert_ort_parity(config: str, tmp_path, options=None,
     return cfg, ckpt, onnx_file
 
 
-def assert_scene_inference(cfg, ckpt, onnx_file, tmp_path) -> None:
-    """A GeoTIFF pair through scene inference (64^2 tiles) with the
-    PyTorch and the ONNX Runtime backends: the same georeferenced map."""
+def assert_scene_inference(cfg, ckpt, onnx_file, tmp_path,
+                           pair=None) -> None:
+    """A 96 x 80 GeoTIFF pair (``pair``, else one written to ``tmp_path``)
+    through scene inference (64^2 tiles) with the PyTorch and the ONNX
+    Runtime backends: the same georeferenced map."""
     import rasterio
 
     from seg_plugins.apis import infer_change_scene, init_change_model
     from tests.geo.scene_fixture import scene_bands, write_tif
-    a = write_tif(tmp_path / 'a.tif', scene_bands(96, 80, 1))
-    b = write_tif(tmp_path / 'b.tif', scene_bands(96, 80, 2))
+    a, b = pair or (write_tif(tmp_path / 'a.tif', scene_bands(96, 80, 1)),
+                    write_tif(tmp_path / 'b.tif', scene_bands(96, 80, 2)))
     maps = []
     for backend, weights in (('pytorch', ckpt), ('onnxruntime', onnx_file)):
         model = init_change_model(cfg, str(weights), backend=backend)
