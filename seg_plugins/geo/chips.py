@@ -81,6 +81,19 @@ class ChipTally:
     radiometry: Dict[str, dict] = field(default_factory=dict)
 
 
+def scene_stem(spec: str) -> str:
+    """The name of a scene's chips: A's file name without its suffix; for a
+    date given as band files (``geo/band_stack.py``), the first file's
+    folder and name (``S2A_31UFQ_20230101_B04``: band files of several
+    scenes share their names)."""
+    files = date_files(spec)
+    stem = osp.splitext(osp.basename(files[0]))[0]
+    if len(files) == 1:
+        return stem
+    folder = osp.basename(osp.dirname(files[0].rstrip('/')))
+    return f'{folder}_{stem}' if folder else stem
+
+
 def read_chip(src, bands: Sequence[int], window,
               fmt: str) -> Tuple[np.ndarray, np.ndarray]:
     """One date's chip: (C, h, w) values, and (h, w) True where every
@@ -232,7 +245,7 @@ def chip_scene(options: ChipOptions, scene: Sequence[str],
         if min(src_a.height, src_a.width) < size:
             raise ChipError(f'{path_a} is {src_a.width}x{src_a.height} px '
                             f'(WxH), smaller than --size {size}')
-        stem = osp.splitext(osp.basename(path_a))[0]
+        stem = scene_stem(path_a)
         # Tiles with an overlap of size - stride (negative: gaps) start
         # every stride, the last one flush with the edge.
         rows, cols = ([w[0] for w in axis_windows(n, size, size - stride)]

@@ -22,25 +22,18 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import rasterio
 
-from .band_stack import date_files
-from .chips import FOLDERS, ChipOptions, ChipTally, ChipWriter, chip_scene
+from .chips import (
+    FOLDERS,
+    ChipOptions,
+    ChipTally,
+    ChipWriter,
+    chip_scene,
+    scene_stem,
+)
 from .chips_labels import ChipError
 from .remote import remote_config
 
 SPLITS = ('train', 'val', 'test')
-
-
-def scene_stem(spec: str) -> str:
-    """The name of a scene's chips: A's file name without its suffix; for a
-    date given as band files (``geo/band_stack.py``), the first file's
-    folder and name (``S2A_31UFQ_20230101_B04``: band files of several
-    scenes share their names)."""
-    files = date_files(spec)
-    stem = osp.splitext(osp.basename(files[0]))[0]
-    if len(files) == 1:
-        return stem
-    folder = osp.basename(osp.dirname(files[0].rstrip('/')))
-    return f'{folder}_{stem}' if folder else stem
 
 
 def assign_splits(names: List[str], val_fraction: float,

@@ -217,3 +217,32 @@ def test_split_by_scene_and_seeded_fractions(scene4, tmp_path, capsys):
     chips(capsys, [(*scene_paths(scene4), 'test')], out, size=64)
     assert not (out / 'train').exists()
     assert len(list((out / 'test/A').glob('*.tif'))) == total
+
+
+def split_bands(path, folder):
+    """The bands of ``path`` as single-band GeoTIFFs b1.tif, b2.tif, ... in
+    ``folder``, given as a comma list (a date as band files)."""
+    folder.mkdir(parents=True)
+    files = []
+    with rasterio.open(path) as src:
+        profile = dict(src.profile, count=1)
+        for i in range(1, src.count + 1):
+            files.append(str(folder / f'b{i}.tif'))
+            with rasterio.open(files[-1], 'w', **profile) as dst:
+                dst.write(src.read(i), 1)
+    return ','.join(files)
+
+
+def test_band_file_scenes_with_the_same_file_names(scene4, tmp_path, capsys):
+    """Two scenes given as band files named alike in two folders: each
+    scene's chips are kept under its own name, none overwritten."""
+    scenes = [(split_bands(scene4['a'], tmp_path / 'A' / name),
+               split_bands(scene4['b'], tmp_path / 'B' / name),
+               scene4['label'], 'train') for name in ('s1', 's2')]
+    one = chips(capsys, [scene_paths(scene4)], tmp_path / 'one', size=64)
+    count = int(re.search(r'wrote (\d+) chips', one).group(1))
+    chips(capsys, scenes, tmp_path / 'two', size=64)
+    names = [p.name for p in (tmp_path / 'two/train/A').glob('*.tif')]
+    assert len(names) == 2 * count
+    # Named after the first band file's folder and name.
+    assert {n.rsplit('_', 2)[0] for n in names} == {'s1_b1', 's2_b1'}
