@@ -23,14 +23,10 @@ Line = Tuple[int, List[str]]  # (line number, fields) of a pairs list
 
 
 class OutputPaths(NamedTuple):
-    """A pair's outputs; None where not asked for.
-
-    Attributes:
-        change (str): Change map COG.
-        prob (str, optional): Change probability COG.
-        polygons (str, optional): Change regions, ``.gpkg``/``.geojson``.
-        quicklook (str, optional): Small overlay PNG.
-    """
+    """A pair's outputs: ``change`` (the change map COG), ``prob`` (the
+    change probability COG), ``polygons`` (change regions, ``.gpkg`` or
+    ``.geojson``) and ``quicklook`` (a small overlay PNG); None where not
+    asked for."""
     change: str
     prob: Optional[str] = None
     polygons: Optional[str] = None
@@ -189,8 +185,9 @@ class SceneBatch:
         model (nn.Module): From :func:`init_change_model`.
         settings (InferSettings): How every pair is run.
         stop (StopSignal, optional): Once it has caught a signal, the
-            scene being run stops gracefully (:class:`SceneStopped`) and
-            no further pair is started (``Preempted``); both exit with
+            scene being run stops gracefully
+            (:class:`~seg_plugins.apis.SceneStopped`) and no further pair
+            is started (``Preempted``); both exit with
             code 75.
     """
 
@@ -217,7 +214,7 @@ class SceneBatch:
         Raises:
             ValueError: Bad input or an output that is an input.
             FileExistsError: An output exists without ``overwrite``.
-            SceneStopped: ``stop`` caught a signal.
+            seg_plugins.apis.SceneStopped: ``stop`` caught a signal.
         """
         s, where = self.settings, where or outputs.change
         # An output that is an input is refused before --resume can take it
@@ -312,8 +309,8 @@ class SceneBatch:
             int: The number of pairs that failed.
 
         Raises:
-            Preempted: ``stop`` caught a signal; the later lines are not
-                started.
+            seg_plugins.utils.preemption.Preempted: ``stop`` caught a
+                signal; the later lines are not started.
         """
         started = time.perf_counter() if started is None else started
         every = read_pairs(pairs)
