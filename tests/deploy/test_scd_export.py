@@ -4,6 +4,7 @@ three maps as PyTorch (OpenVINO in fp32 too), plain and under
 SCDTTAModel."""
 import copy
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -12,7 +13,12 @@ from mmseg.registry import MODELS
 
 from seg_plugins.deploy import export_config, init_ort_model
 from seg_plugins.deploy.ort_model import read_metadata
-from seg_plugins.deploy.verify import probability_maps, verify_export
+from seg_plugins.deploy.verify import (
+    ATOL,
+    decided,
+    probability_maps,
+    verify_export,
+)
 from seg_plugins.models.segmentors.scd_encoder_decoder import scd_probabilities
 from tests.deploy.test_parity import batch
 from tests.deploy.tiny_configs import UNET, UNET_SIZES
@@ -115,3 +121,22 @@ def test_onnxruntime_under_tta_gives_pytorch_tta(exported):
     with torch.no_grad():
         ref = ref_tta.test_step(flip_views(cfg, UNET_SIZES[0]))
     assert_same(ref, ort_tta.test_step(flip_views(cfg, UNET_SIZES[0])))
+
+
+def test_agreement_counts_only_decided_pixels():
+    """A pixel within ATOL of the threshold (or of a tie) may flip between
+    two runtimes; the export check leaves it out, and counts the rest."""
+    meta = dict(output='probabilities', threshold=0.5)
+    probs = np.array([0.5 + ATOL / 10, 0.9, 0.1, 0.5 - 2 * ATOL],
+                     dtype=np.float32).reshape(1, 1, 1, 4)
+    assert decided(probs, meta).tolist() == [[[False, True, True, True]]]
+    two = np.concatenate([1 - probs, probs], axis=1)
+    assert decided(two, meta).tolist() == [[[False, True, True, True]]]
+    # Semantic change (K = 3): change margin and each date's top gap.
+    scd = np.array([[0.6, 0.4, 0.5, 0.5, 0.9],
+                    [0.6, 0.4, 0.9, 0.1, 0.5]], dtype=np.float32)
+    scd = scd.T.reshape(1, 5, 1, 2)
+    meta = dict(output='scd', num_classes=3, threshold=0.5)
+    assert decided(scd, meta).tolist() == [[[False, False]]]
+    scd[0, 2:4, 0, 0] = (0.7, 0.3)
+    assert decided(scd, meta).tolist() == [[[True, False]]]
