@@ -18,7 +18,12 @@ served with range requests), s3://, gs://, az:// or /vsi*/ names
 (credentials and endpoints from the environment, as GDAL takes them). A
 date given as several single-band files is stacked on the grid of the
 first (other resolutions resampled, bilinear): B04.tif,B03.tif,B02.tif or
-a .txt list with a file a line.
+a .txt list with a file a line. --stac A B --assets red,green,blue: STAC
+items as the dates, their cloud classification (Sentinel-2 SCL, Landsat
+QA_PIXEL) as nodata (--mask-classes), read as reflectance (scale/offset)
+when the config sets input_units = 'reflectance' (--apply-scale to
+force). --aoi aoi.geojson (any CRS) runs only on the window of A's grid
+that covers it.
 
 Many pairs: --pairs list.txt with lines "A B OUT" (OUT a .tif); --prob,
 --polygons and --quicklook then give suffixes appended to each OUT's stem
@@ -52,6 +57,8 @@ from seg_plugins.apis.infer_args import (
     stac_dates,
 )
 from seg_plugins.apis.png_pair import infer_png_pair
+from seg_plugins.geo.aoi import aoi_dates
+from seg_plugins.geo.stac import expects_reflectance
 from seg_plugins.utils.malloc import keep_freed_memory
 from seg_plugins.utils.precision import (
     check_backend_precision,
@@ -110,9 +117,15 @@ def main(argv=None):
             infer_png_pair(model, args.img_a, args.img_b, args.out,
                            args.prob, args.overlay, settings)
         else:
-            dates = (stac_dates(args.img_a, args.img_b,
-                                args.assets.split(','), args.mask_classes)
-                     if args.stac else (args.img_a, args.img_b))
+            dates = (args.img_a, args.img_b)
+            if args.stac:
+                scale = (expects_reflectance(model.cfg)
+                         if args.apply_scale is None else args.apply_scale)
+                dates = stac_dates(*dates, args.assets.split(','),
+                                   args.mask_classes, scale)
+            if args.aoi:
+                dates = aoi_dates(*dates, args.aoi)
+                print(f'AOI {args.aoi}: {dates[0]}')
             batch.run(*dates, OutputPaths(args.out, args.prob, args.polygons,
                                           args.quicklook))
     except (ValueError, OSError) as e:

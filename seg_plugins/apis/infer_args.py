@@ -14,7 +14,7 @@ from ..geo.radiometry import METHODS as RADIOMETRIC_METHODS
 
 PNG_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp')
 # Options a PNG pair (held in memory, no georeferencing) cannot take.
-SCENE_ONLY = ('polygons', 'quicklook', 'label', 'bands', 'align',
+SCENE_ONLY = ('aoi', 'polygons', 'quicklook', 'label', 'bands', 'align',
               'resume', 'radiometric')
 
 
@@ -59,11 +59,22 @@ def add_remote_args(parser: argparse.ArgumentParser) -> None:
                         '--assets picks their bands')
     parser.add_argument('--assets', help='with --stac: asset keys, band '
                         'names or common names, e.g. red,green,blue,nir')
-    parser.add_argument('--mask-classes', default='0,1,3,8,9,10',
-                        help='with --stac: classes of the item\'s scene '
-                        'classification (Sentinel-2 SCL) taken as nodata '
-                        '(default: no data, saturated, cloud shadow, '
-                        'clouds, cirrus); none: no mask')
+    parser.add_argument('--mask-classes', default='default',
+                        help='with --stac: classes of the item\'s cloud '
+                        'classification (Sentinel-2 SCL: classes, Landsat '
+                        'QA_PIXEL: bits) taken as nodata, by name or code: '
+                        'nodata, saturated, cloud_shadow, cloud, cirrus, '
+                        'dilated_cloud (the default), snow, water, ...; '
+                        'none: no mask')
+    parser.add_argument('--apply-scale', default=None,
+                        action=argparse.BooleanOptionalAction,
+                        help='with --stac: read the bands as reflectance, '
+                        'v * scale + offset of the items\' raster:bands '
+                        '(default: when the config sets input_units = '
+                        '\'reflectance\')')
+    parser.add_argument('--aoi', help='vector file (any CRS; path or URL): '
+                        'run only on the window of A\'s grid that covers '
+                        'its features')
 
 
 def add_resume_args(parser: argparse.ArgumentParser) -> None:
@@ -150,6 +161,8 @@ def check_infer_args(parser: argparse.ArgumentParser,
         parser.error('--overlay is for PNG outputs; use --quicklook')
     if args.resume and args.overwrite:
         parser.error('--resume and --overwrite exclude each other')
+    if args.aoi and args.pairs:
+        parser.error('--aoi takes A B (not --pairs)')
     if args.stac and (args.pairs or not args.assets):
         parser.error('--stac takes two items A B (not --pairs) and needs '
                      '--assets')
@@ -161,27 +174,34 @@ def check_infer_args(parser: argparse.ArgumentParser,
 
 
 def stac_dates(img_a: str, img_b: str, assets: Sequence[str],
-               mask_classes: str) -> Tuple:
+               mask_classes: str, scale: bool = False) -> Tuple:
     """Dates A and B of two STAC items (``geo/stac.py``); prints how much
-    of each date its scene classification masks.
+    of each date its cloud classification masks, and the scales applied.
 
     Args:
         img_a (str): Item of date A, a file or URL.
         img_b (str): Item of date B.
         assets (Sequence[str]): Asset keys, band names or common names.
-        mask_classes (str): Comma-separated classes of the item's scene
-            classification taken as nodata, or 'none'.
+        mask_classes (str): ``--mask-classes``: names or codes, 'default'
+            or 'none'.
+        scale (bool): Read the bands as ``v * scale + offset``.
 
     Returns:
         tuple[StacDate, StacDate]: Dates as ``infer_change_scene`` takes
         them.
     """
-    from ..geo.stac import masked_share, stac_pair
-    classes = ([] if mask_classes == 'none' else
-               [int(c) for c in mask_classes.split(',')])
-    dates = stac_pair(img_a, img_b, assets, classes)
+    from ..geo.stac import (
+        describe_scales,
+        masked_share,
+        parse_mask_classes,
+        stac_pair,
+    )
+    dates = stac_pair(img_a, img_b, assets,
+                      parse_mask_classes(mask_classes), scale)
     for name, date in zip('AB', dates):
         if date.mask:
             print(f'{name}: {100 * masked_share(date):.1f}% masked by '
-                  f'classes {mask_classes} of {date.mask[0]}')
+                  f'{date.mask.describe()} of {date.mask.file}')
+        if date.scales:
+            print(f'{name}: read as reflectance, {describe_scales(date)}')
     return dates

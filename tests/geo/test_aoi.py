@@ -126,3 +126,31 @@ def test_aoi_run_is_the_full_run_where_tiles_agree(tiny, scene, tmp_path):
     same = same[0][:, None] & same[1][None, :]
     assert same.mean() > 0.4 and 0 < aoi.mean() < 1
     np.testing.assert_array_equal(aoi[same], cut[same])
+
+
+def test_infer_tool_aoi_equals_the_api(tiny, scene, tmp_path, capsys):
+    """tools/infer.py --aoi writes what aoi_dates + infer_change_scene
+    write; an AOI off the scene is one error line."""
+    from tests.geo.test_remote import load_tool
+    infer = load_tool('tools/infer.py')
+    _, config, ckpt = tiny
+    common = [str(scene / 'a.tif'), str(scene / 'b.tif'), '--config',
+              str(config), '--checkpoint', str(ckpt), '--tile', str(TILE),
+              '--overlap', str(OVERLAP), '--batch-size', str(BATCH)]
+    infer.main([*common, '--aoi', str(scene / 'utm.geojson'), '--out',
+                str(tmp_path / 'tool.tif')])
+    dates = aoi_dates(str(scene / 'a.tif'), str(scene / 'b.tif'),
+                      str(scene / 'utm.geojson'))
+    infer_change_scene(tiny[0], *dates, str(tmp_path / 'api.tif'),
+                       tile=TILE, overlap=OVERLAP, batch_size=BATCH)
+    with rasterio.open(tmp_path / 'tool.tif') as got, \
+            rasterio.open(tmp_path / 'api.tif') as want:
+        assert got.transform == want.transform
+        assert got.shape == (WINDOW.height, WINDOW.width)
+        np.testing.assert_array_equal(got.read(), want.read())
+    with pytest.raises(SystemExit) as e:
+        infer.main([*common, '--aoi', str(scene / 'far.geojson'), '--out',
+                    str(tmp_path / 'far.tif')])
+    line = str(e.value.code)
+    assert line.startswith('error: ') and '\n' not in line
+    assert 'far.geojson' in line and 'a.tif' in line, line
