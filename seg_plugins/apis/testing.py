@@ -77,11 +77,11 @@ def use_graph(cfg: Config, onnx_file: str, scope: str, backend: str,
             'fp16' or 'auto').
 
     Raises:
-        RuntimeError: The config is not mmseg's.
+        ValueError: The config is not mmseg's.
         ValueError: ``backend`` cannot run ``precision``.
     """
     if scope != 'mmseg':
-        raise RuntimeError(f'--backend {backend} supports mmseg configs only')
+        raise ValueError(f'--backend {backend} supports mmseg configs only')
     import torch
 
     from ..deploy import preprocessing
@@ -110,11 +110,11 @@ def enable_visualization(cfg: Config, show_dir: str, scope: str) -> None:
     saving under ``show_dir``.
 
     Raises:
-        RuntimeError: ``default_hooks`` has no 'visualization' entry.
+        ValueError: ``default_hooks`` has no 'visualization' entry.
     """
     hook = cfg.default_hooks.get('visualization', None)
     if hook is None:
-        raise RuntimeError(
+        raise ValueError(
             f'--show-dir needs a "visualization" entry in default_hooks of '
             f'{cfg.filename}')
     hook['draw'] = True
@@ -132,10 +132,10 @@ def enable_tta(cfg: Config, scope: str) -> None:
     pipeline.
 
     Raises:
-        RuntimeError: The config has no ``tta_pipeline``.
+        ValueError: The config has no ``tta_pipeline``.
     """
     if 'tta_pipeline' not in cfg:
-        raise RuntimeError(f'--tta needs tta_pipeline in {cfg.filename}')
+        raise ValueError(f'--tta needs tta_pipeline in {cfg.filename}')
     tta_model = cfg.get('tta_model', None) or ConfigDict(
         type='SegTTAModel' if scope == 'mmseg' else 'DetTTAModel')
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline

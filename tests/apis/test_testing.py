@@ -48,7 +48,7 @@ def test_tta_wraps_the_model_keeping_its_preprocessor(tmp_path):
     assert cfg.test_dataloader.dataset.pipeline == pipeline
     bare = tmp_path / 'bare.py'
     bare.write_text("model = dict(type='EncoderDecoder')\n")
-    with pytest.raises(RuntimeError, match='--tta needs tta_pipeline in '
+    with pytest.raises(ValueError, match='--tta needs tta_pipeline in '
                        f'{bare}'):
         enable_tta(Config.fromfile(bare), 'mmseg')
 
@@ -63,7 +63,7 @@ def test_visualization_and_predictions_where_asked():
     assert cfg.test_evaluator.output_dir == 'preds'
     assert cfg.test_evaluator.keep_results
     del cfg.default_hooks['visualization']
-    with pytest.raises(RuntimeError, match='--show-dir needs a '
+    with pytest.raises(ValueError, match='--show-dir needs a '
                        '"visualization" entry'):
         enable_visualization(cfg, 'show', 'mmseg')
     det = config('maskrcnn_r50_fpn_pennfudan.py')

@@ -72,16 +72,21 @@ def test_test_tool_option_errors_are_one_line(tmp_path):
     """An option the config cannot take (tools/test.py's set-up, in
     seg_plugins/apis/testing.py): one error line naming it, before any
     data or checkpoint is read."""
-    for option, error in (
-            (['--protocol', 'tiles'], "error: --protocol tiles: expected "
-             "'whole' or 'slideN' (e.g. slide256), for mmseg configs"),
-            (['--backend', 'onnxruntime', '--precision', 'bf16'],
+    demo, maskrcnn = 'configs/changedet_demo.py', (
+        'configs/maskrcnn_r50_fpn_pennfudan.py')
+    for config, option, error in (
+            (demo, ['--protocol', 'tiles'], "error: --protocol tiles: "
+             "expected 'whole' or 'slideN' (e.g. slide256), for mmseg "
+             'configs'),
+            (demo, ['--backend', 'onnxruntime', '--precision', 'bf16'],
              "error: --precision: precision='bf16': onnxruntime runs the "
-             'graph in fp32')):
+             'graph in fp32'),
+            (maskrcnn, ['--tta'], 'error: --tta needs tta_pipeline in '),
+            (maskrcnn, ['--backend', 'onnxruntime'],
+             'error: --backend onnxruntime supports mmseg configs only')):
         out = run_tool_in_process(
-            'tools/test.py', 'configs/changedet_demo.py',
-            tmp_path / 'none.pth', '--work-dir', tmp_path / 'w', *option,
-            expect_fail=True)
+            'tools/test.py', config, tmp_path / 'none.pth', '--work-dir',
+            tmp_path / 'w', *option, expect_fail=True)
         assert error in out and 'Traceback' not in out, out[-2000:]
 
 
