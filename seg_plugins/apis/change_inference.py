@@ -68,8 +68,11 @@ def init_change_model(config, checkpoint: Optional[str] = None,
 
 
 def _change_probability(sample: SegDataSample) -> torch.Tensor:
-    """(H, W) change probability of a 1-logit or 2-class prediction."""
+    """(H, W) change probability of a 1-logit or 2-class prediction, or of
+    a semantic change one (its last channel the change logit)."""
     logits = sample.seg_logits.data
+    if 'pred_sem_seg_to' in sample:
+        return logits[-1].float().sigmoid()
     if logits.shape[0] == 1:  # mmseg already applied the sigmoid
         return logits[0]
     return logits.softmax(dim=0)[1]
@@ -113,7 +116,10 @@ def predict_tiles(model: nn.Module, pairs: Sequence[Tile]
 
     Returns:
         list[tuple]: per tile, change (h, w) uint8 {0, 1} (the model's own
-        threshold or argmax) and change probability (h, w) uint8 0-255.
+        threshold or argmax) and change probability (h, w) uint8 0-255;
+        for a semantic change model (``SCDEncoderDecoder``) also the
+        from-class and to-class maps (h, w) uint8 (0 no change, else 1 +
+        the class: ``scd_maps``).
     """
     inputs, samples = [], []
     for pair in pairs:
@@ -127,7 +133,10 @@ def predict_tiles(model: nn.Module, pairs: Sequence[Tile]
     for out in outs:
         change = out.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
         prob = (_change_probability(out).clamp(0, 1) * 255).round().byte()
-        results.append((change, prob.cpu().numpy()))
+        classes = tuple(
+            out.get(f'pred_sem_seg_{d}').data[0].cpu().numpy().astype(
+                np.uint8) for d in ('from', 'to') if 'pred_sem_seg_to' in out)
+        results.append((change, prob.cpu().numpy()) + classes)
     return results
 
 
@@ -171,7 +180,7 @@ def infer_change(model: nn.Module,
         batch = windows[i:i + batch_size]
         pairs = [(img_a[rows, cols], img_b[rows, cols])
                  for rows, cols, _, _ in batch]
-        for window, (chg, p) in zip(batch, predict_tiles(model, pairs)):
+        for window, (chg, p, *_) in zip(batch, predict_tiles(model, pairs)):
             core_r, core_c = window[2:]
             inner = core_slices(window)
             change[core_r, core_c] = chg[inner]

@@ -26,6 +26,7 @@ from ..geo.raster_pair import RasterPair
 from ..geo.remote import remote_config
 from ..utils.cpu_turns import model_takes_every_core
 from ..utils.precision import model_precision, set_precision
+from .scd_scene import class_paths, scd_class_table
 from .scene_pipeline import (
     ScenePipeline,
     SceneStopped,  # noqa: F401  (what it raises)
@@ -123,7 +124,12 @@ def infer_change_scene(model: nn.Module,
             (``geo/band_stack.py``); its grid and CRS are the outputs'.
         path_b (str): Date B, on A's grid unless ``align``.
         out (str): Change map COG: uint8 1 changed, 0 unchanged, 255
-            (nodata) where either date is nodata.
+            (nodata) where either date is nodata. With a semantic change
+            model also ``<stem>_from<ext>`` and ``<stem>_to<ext>``, the
+            from-class and to-class COGs (0 no change, 1.. the classes,
+            255 nodata; a colour table and a ``CLASS_NAMES`` tag), and
+            ``<stem>_areas.csv``, the pixels and m^2 of each from-to pair
+            (``scd_scene.py``).
         prob_out (str, optional): Change probability COG, uint8 0-255
             (p * 255), with an internal mask where either date is nodata.
         tile (int): Tile side; memory grows with it, not with the scene.
@@ -198,7 +204,10 @@ def infer_change_scene(model: nn.Module,
     if precision is not None:
         set_precision(model, precision)
     start = time.perf_counter()
-    check_outputs((out, prob_out, polygons), overwrite, (path_a, path_b))
+    classes = (class_paths(out) if scd_class_table(model) is not None
+               else ())
+    check_outputs((out, prob_out, polygons) + classes, overwrite,
+                  (path_a, path_b))
     env = dict(remote_config(), GDAL_CACHEMAX=gdal_cache_mb)
     with rasterio.Env(**env), RasterPair(path_a, path_b, bands,
                                          align) as pair:

@@ -39,6 +39,7 @@ from ..utils.cpu_turns import CPUTurns
 from ..utils.precision import model_precision
 from ..utils.preemption import Preempted
 from .change_inference import model_input, predict_tiles
+from .scd_scene import class_paths, scd_class_table, write_area_table
 from .scene_outputs import SceneOutputs
 from .scene_progress import SceneProgress
 from .scene_result import SceneResult
@@ -94,6 +95,9 @@ class ScenePipeline:
             partial outputs allow it; otherwise (warned) start over.
         checkpoint_seconds (float, optional): How often the outputs are
             synced and the progress saved; None: never.
+
+    A semantic change model's from-class and to-class COGs are written
+    too, and its from-to pairs counted (``scd_scene.py``).
     """
 
     def __init__(self, model: nn.Module, pair: RasterPair, out: str,
@@ -105,6 +109,7 @@ class ScenePipeline:
                                                          norm)
         self.out, self.prob_out = out, prob_out
         self.tile, self.overlap, self.batch_size = tile, overlap, batch_size
+        self.classes = scd_class_table(model)
         self.env, self.every = env, checkpoint_seconds
         self.turns = CPUTurns(take_turns)
         self.precision = model_precision(model)
@@ -126,9 +131,14 @@ class ScenePipeline:
         record describes, or (0, None), warned when it left something."""
         done, counts, why = self.record.load()
         if counts is not None:
+            classes = (class_paths(self.out)[:2] if self.classes else ())
             why = not_resumable(self.out, self.pair.grid) or (
                 self.prob_out
-                and not_resumable(self.prob_out, self.pair.grid, masked=True))
+                and not_resumable(self.prob_out, self.pair.grid, masked=True)
+            ) or next(filter(None, (not_resumable(p, self.pair.grid)
+                                    for p in classes)), None) or (
+                classes and 'from_to_pixels' not in counts
+                and 'the record has no from-to counts')
             if why:
                 done, counts = 0, None
         if counts is None and osp.exists(self.record.path):
@@ -153,7 +163,7 @@ class ScenePipeline:
         """
         self.outputs = SceneOutputs(self.out, self.prob_out, self.pair.grid,
                                     self.record, self.norm.method,
-                                    self.resumed, self._counts)
+                                    self.resumed, self._counts, self.classes)
         self._progress = progress
         if on_start:
             on_start(self.tiles, self.resumed)
@@ -170,6 +180,10 @@ class ScenePipeline:
             if self.errors:
                 raise self.errors[0]
             commit_start = time.perf_counter()
+            if self.classes:  # before the commit removes the record
+                write_area_table(class_paths(self.out)[2], self.classes,
+                                 self.outputs.prefix.counts,
+                                 self.outputs.areas is not None)
             self.outputs.commit()
         except BaseException as e:
             self._unwind(isinstance(e, _StopAsked), reader, writer)
@@ -201,10 +215,12 @@ class ScenePipeline:
         with self.turns.model():
             results = predict_tiles(self.model,
                                     [dates for _, _, dates, _ in batch])
-        for (index, window, _, valid), (change, prob) in zip(batch, results):
-            if not put_until_stopped(self.write_q,
-                                     (index, window, change, prob, valid),
-                                     self.stop):
+        for (index, window, _, valid), (change, prob, *classes) in zip(
+                batch, results):
+            if not put_until_stopped(
+                    self.write_q,
+                    (index, window, change, prob, valid, classes or None),
+                    self.stop):
                 raise self.errors[0]
         self.stats['tiles_run'] += len(batch)
         self._report()
@@ -264,7 +280,8 @@ class ScenePipeline:
             # row's, so memory is the queues' tiles, however sparse.
             tile_valid = valid[:, c].copy()
             if not tile_valid[core_slices(window)].any():
-                item, q = (index, window, None, None, tile_valid), self.write_q
+                item = (index, window, None, None, tile_valid, None)
+                q = self.write_q
             else:
                 item, q = (index, window,
                            model_input((img_a[:, c], img_b[:, c])),
@@ -327,8 +344,10 @@ class ScenePipeline:
         counts, pair = self.outputs.prefix.counts, self.pair
         areas = self.outputs.areas
         crs = pair.grid.crs
+        maps = class_paths(self.out) if self.classes else (None, ) * 3
         return SceneResult(
-            change=str(self.out),
+            change=str(self.out), from_map=maps[0], to_map=maps[1],
+            area_table=maps[2],
             prob=self.prob_out and str(self.prob_out), polygons=None,
             height=pair.height, width=pair.width,
             valid_pixels=counts['valid_pixels'],

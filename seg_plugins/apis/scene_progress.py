@@ -21,6 +21,7 @@ import warnings
 import weakref
 from typing import Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -32,6 +33,9 @@ _FINGERPRINTS: 'weakref.WeakKeyDictionary' = weakref.WeakKeyDictionary()
 # What a record keeps of the tiles done, and of what type.
 COUNTS = dict(valid_pixels=int, changed_pixels=int, tiles_run=int,
               tiles_skipped=int, changed_m2=float)
+# Kept too where a run counts them: arrays (semantic change's from-to
+# pixels and m^2, ``scd_scene.py``).
+TABLES = ('from_to_pixels', 'from_to_m2')
 
 
 
@@ -130,6 +134,8 @@ class SceneProgress:
             # A record of another version may lack a count: start over.
             counts = {k: cast(record['counts'][k])
                       for k, cast in COUNTS.items()}
+            counts.update((k, np.asarray(v)) for k, v in
+                          record['counts'].items() if k in TABLES)
         except (OSError, ValueError, KeyError, TypeError) as e:
             return 0, None, f'{self.path} unreadable ({e})'
         if key != self.key:
@@ -143,7 +149,9 @@ class SceneProgress:
         are synced to disk."""
         atomic_write(self.path, json.dumps(dict(
             key=self.key, done=done,
-            counts={k: counts[k] for k in COUNTS})).encode())
+            counts=dict({k: counts[k] for k in COUNTS},
+                        **{k: np.asarray(counts[k]).tolist()
+                           for k in TABLES if k in counts}))).encode())
 
     def save_when_synced(self, files: Sequence[str], done: int,
                          counts: dict) -> bool:

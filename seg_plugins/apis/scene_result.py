@@ -47,6 +47,10 @@ class SceneResult(Mapping):
         radiometric (str): The dates' radiometric normalisation: 'none',
             'standardize' or 'match'.
         precision (str): The network's: 'fp32', 'bf16' or 'fp16'.
+        from_map (str | None): Path of the from-class COG of a semantic
+            change model (``scd_scene.py``), else None.
+        to_map (str | None): Path of its to-class COG.
+        area_table (str | None): Path of its from-to area table (CSV).
     """
     change: str
     prob: Optional[str]
@@ -71,6 +75,9 @@ class SceneResult(Mapping):
     took_turns: bool
     radiometric: str
     precision: str
+    from_map: Optional[str] = None
+    to_map: Optional[str] = None
+    area_table: Optional[str] = None
 
     def __getitem__(self, key: str):
         if key not in self._names():

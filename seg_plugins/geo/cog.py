@@ -24,7 +24,7 @@ import glob
 import os
 import os.path as osp
 import xml.etree.ElementTree as ET
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
 import rasterio.shutil
@@ -141,6 +141,15 @@ def _raw_band(parent: ET.Element, path: str, width: int) -> ET.Element:
     return band
 
 
+def _color_table(band: ET.Element, palette: Sequence[Sequence[int]]) -> None:
+    """A VRT band's colour table: ``palette``'s (r, g, b) from value 0."""
+    ET.SubElement(band, 'ColorInterp').text = 'Palette'
+    table = ET.SubElement(band, 'ColorTable')
+    for r, g, b in palette:
+        ET.SubElement(table, 'Entry', c1=str(r), c2=str(g), c3=str(b),
+                      c4='255')
+
+
 class COGWriter:
     """One uint8 band on ``grid``, written window by window.
 
@@ -157,6 +166,11 @@ class COGWriter:
             (which must be there), instead of removing them and starting
             new ones.
         tags (dict, optional): Dataset metadata (GDAL tags) of the COG.
+        palette (Sequence, optional): (r, g, b) of each value from 0: a
+            colour table, so that GIS software shows the band as classes.
+        names (Sequence[str], optional): The name of each value from 0,
+            comma-separated in a ``CLASS_NAMES`` tag (in the file; GDAL's
+            category names would go to an ``.aux.xml`` beside it).
 
     Attributes:
         files (list[str]): The raw files written (data, then mask).
@@ -164,9 +178,14 @@ class COGWriter:
 
     def __init__(self, path: str, grid: Grid, nodata: Optional[int] = None,
                  masked: bool = False, resampling: str = 'nearest',
-                 resume: bool = False, tags: Optional[dict] = None):
+                 resume: bool = False, tags: Optional[dict] = None,
+                 palette: Optional[Sequence[Sequence[int]]] = None,
+                 names: Optional[Sequence[str]] = None):
         self.path = str(path)
         self.tags = dict(tags or {})
+        self.palette = palette
+        if names:
+            self.tags['CLASS_NAMES'] = ','.join(names)
         self.partial = self.path + '.partial'
         self.grid, self.nodata = grid, nodata
         self.masked = masked
@@ -250,6 +269,8 @@ class COGWriter:
         band.set('band', '1')
         if self.nodata is not None:
             ET.SubElement(band, 'NoDataValue').text = str(self.nodata)
+        if self.palette:
+            _color_table(band, self.palette)
         if self.masked:
             _raw_band(ET.SubElement(root, 'MaskBand'), self.files[1],
                       grid.width)
