@@ -16,6 +16,7 @@ from ..geo.cog import check_outputs, remove_partials
 from ..geo.remote import exists, path_key
 from ..utils.preemption import Preempted, StopSignal
 from ..utils.progress import Progress
+from .scd_scene import polygon_classes
 from .scene_inference import SceneStopped, infer_change_scene
 from .scene_report import describe_scene, quicklook_and_scores, report_stopped
 
@@ -276,8 +277,9 @@ class SceneBatch:
               f'{", ".join(missing)} from it')
         if outputs.polygons in missing:
             from ..geo.polygons import write_polygons
-            regions = write_polygons(outputs.change, outputs.polygons,
-                                     self.settings.min_area)
+            regions = write_polygons(
+                outputs.change, outputs.polygons, self.settings.min_area,
+                classes=polygon_classes(self.model, outputs.change))
             print(f'  {outputs.polygons}: {regions} regions')
         quicklook = outputs.quicklook
         quicklook_and_scores(outputs.change,

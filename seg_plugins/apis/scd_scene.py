@@ -80,6 +80,15 @@ def class_paths(out: str) -> Tuple[str, str, str]:
     return f'{stem}_from{ext}', f'{stem}_to{ext}', f'{stem}_areas.csv'
 
 
+def polygon_classes(model: nn.Module, out: str) -> Optional[Tuple[str, str]]:
+    """What ``write_polygons`` takes as ``classes`` for the change map
+    ``out`` of ``model``: its from-class and to-class COGs for a semantic
+    change model, else None."""
+    if scd_class_table(model) is None:
+        return None
+    return class_paths(out)[:2]
+
+
 def zero_tables(k: int) -> dict:
     """The from-to counts of no pixel: (K, K) pixels and m^2."""
     return dict(from_to_pixels=np.zeros((k, k), np.int64),

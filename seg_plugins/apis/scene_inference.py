@@ -26,7 +26,7 @@ from ..geo.raster_pair import RasterPair
 from ..geo.remote import remote_config
 from ..utils.cpu_turns import model_takes_every_core
 from ..utils.precision import model_precision, set_precision
-from .scd_scene import class_paths, scd_class_table
+from .scd_scene import class_paths, polygon_classes, scd_class_table
 from .scene_pipeline import (
     ScenePipeline,
     SceneStopped,  # noqa: F401  (what it raises)
@@ -140,7 +140,9 @@ def infer_change_scene(model: nn.Module,
         overwrite (bool): Replace existing outputs; otherwise they are
             refused before any work.
         polygons (str, optional): ``.gpkg`` or ``.geojson`` of the change
-            regions (see :func:`seg_plugins.geo.polygons.write_polygons`).
+            regions (see :func:`seg_plugins.geo.polygons.write_polygons`);
+            with a semantic change model, the regions of each from-to
+            pair, with ``from`` and ``to`` class fields.
         min_area (float): Smallest region kept in ``polygons``, in m^2 on
             the ground (pixels without a CRS).
         gdal_cache_mb (int): GDAL block cache (``GDAL_CACHEMAX``) per run.
@@ -230,7 +232,9 @@ def infer_change_scene(model: nn.Module,
     if polygons:
         from ..geo.polygons import write_polygons
         with rasterio.Env(**env):
-            result.regions = write_polygons(out, polygons, min_area)
+            result.regions = write_polygons(
+                out, polygons, min_area,
+                classes=polygon_classes(model, out))
         result.polygons = str(polygons)
     result.seconds = time.perf_counter() - start
     return result

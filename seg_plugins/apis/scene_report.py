@@ -15,8 +15,9 @@ def describe_scene(summary: Mapping) -> str:
 
     Returns:
         str: Its changed pixels (and ground area, or why none), tiles and
-        time on one line; the regions written on a second line when
-        polygons were asked for.
+        time on one line; the from-class and to-class maps and area table
+        of a semantic change model on a second; the regions written on
+        the last line when polygons were asked for.
     """
     text = (f'{summary["change"]}: {summary["changed_pixels"]} of '
             f'{summary["valid_pixels"]} valid pixels changed '
@@ -32,6 +33,9 @@ def describe_scene(summary: Mapping) -> str:
              f'{summary["seconds"]:.1f} s')
     if summary['tiles_resumed']:
         text += f' ({summary["tiles_resumed"]} of them by the run resumed)'
+    if summary.get('from_map'):
+        text += (f'\n  from/to classes: {summary["from_map"]}, '
+                 f'{summary["to_map"]}; areas: {summary["area_table"]}')
     if summary['polygons']:
         text += f'\n  {summary["polygons"]}: {summary["regions"]} regions'
     return text

@@ -19,7 +19,7 @@ on output.
 """
 import os
 import os.path as osp
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -114,8 +114,58 @@ def change_regions(src, value: int = 1,
         yield from regions.close(above)
 
 
+class PairCodes:
+    """A from-class and a to-class raster read as one band of codes
+    ``from * 256 + to`` where change is (from 1..254), else 0: what
+    :func:`change_regions` reads for the regions of one from-to pair.
+
+    Args:
+        frm, to: Open rasterio datasets on one grid (0 no change, 255
+            nodata).
+    """
+
+    def __init__(self, frm, to):
+        self.sources = frm, to
+        self.height, self.width = frm.height, frm.width
+
+    def read(self, band: int, window: Window) -> np.ndarray:
+        f, t = (s.read(band, window=window).astype(np.int32)
+                for s in self.sources)
+        return np.where((f > 0) & (f < 255), f * 256 + t, 0)
+
+    def present(self, block: int = BLOCK) -> List[int]:
+        """The codes that occur, in one pass of ``block`` rows."""
+        found = set()
+        for r0 in range(0, self.height, block):
+            codes = self.read(1, Window(0, r0, self.width,
+                                        min(block, self.height - r0)))
+            found.update(np.unique(codes).tolist())
+        return sorted(found - {0})
+
+
+def _regions(src, classes: Optional[Sequence[str]],
+             block: int) -> Iterator[Tuple[Polygon, Optional[tuple]]]:
+    """(region, None) of the changed pixels of ``src``; with ``classes``
+    (the from-class and to-class rasters) (region, (from, to) names) of
+    each from-to pair's pixels, names from the rasters' ``CLASS_NAMES``
+    tag (the class index where it has none)."""
+    if classes is None:
+        for region in change_regions(src, 1, block):
+            yield region, None
+        return
+    with open_raster(classes[0]) as frm, open_raster(classes[1]) as to:
+        names = frm.tags().get('CLASS_NAMES', '').split(',')
+        codes = PairCodes(frm, to)
+        for code in codes.present(block):
+            pair = tuple(names[i] if i < len(names) else str(i)
+                         for i in divmod(code, 256))
+            for region in change_regions(codes, code, block):
+                yield region, pair
+
+
 def write_polygons(change_path: str, out_path: str, min_area: float = 0.0,
-                   block: int = BLOCK) -> int:
+                   block: int = BLOCK,
+                   classes: Optional[Sequence[str]] = None) -> int:
     """Polygonise the changed pixels (value 1) of a change raster.
 
     Writes ``out_path`` (GeoPackage or GeoJSON, by extension) in the
@@ -131,6 +181,11 @@ def write_polygons(change_path: str, out_path: str, min_area: float = 0.0,
         min_area (float): Regions smaller than this are dropped: m^2, or
             pixels without a CRS.
         block (int): Block side read at a time.
+        classes (Sequence[str], optional): The policy: None polygonises
+            the changed pixels; the paths of a semantic change run's
+            from-class and to-class rasters (``apis/scd_scene.py``)
+            polygonise the pixels of each from-to pair apart, with the
+            class names as ``from`` and ``to`` fields.
 
     Returns:
         int: the number of regions written.
@@ -153,32 +208,36 @@ def write_polygons(change_path: str, out_path: str, min_area: float = 0.0,
 
         crs = src.crs.to_wkt() if src.crs else None
         written = 0
-        chunk: List[Tuple[Polygon, int, float]] = []
+        chunk: List[Tuple[Polygon, int, float, Optional[tuple]]] = []
 
         def flush(final=False):
             nonlocal written
             if not chunk and (written or not final):
                 return
             geoms = shapely.transform(
-                np.array([g for g, _, _ in chunk], dtype=object), to_crs)
-            pixels = np.array([p for _, p, _ in chunk], np.int64)
-            area = np.array([a for _, _, a in chunk], np.float64)
+                np.array([c[0] for c in chunk], dtype=object), to_crs)
+            fields = [np.array([c[1] for c in chunk], np.int64),
+                      np.array([c[2] for c in chunk], np.float64)]
+            names = ['pixels', 'area_m2']
+            if classes is not None:
+                fields += [np.array([c[3][i] for c in chunk], object)
+                           for i in range(2)]
+                names += ['from', 'to']
             pyogrio.raw.write(
-                partial, shapely.to_wkb(geoms),
-                [pixels, area], ['pixels', 'area_m2'], driver=driver,
+                partial, shapely.to_wkb(geoms), fields, names, driver=driver,
                 geometry_type='Polygon', crs=crs, layer='changes',
                 append=written > 0)
             written += len(chunk)
             chunk.clear()
 
-        for region in change_regions(src, 1, block):
+        for region, pair in _regions(src, classes, block):
             pixels = int(round(region.area))
             x0, y0, x1, y1 = region.bounds
             area = (np.nan if areas is None else
                     pixels * areas.pixel((y0 + y1) / 2, (x0 + x1) / 2))
             if (pixels if areas is None else area) < min_area:
                 continue
-            chunk.append((region, pixels, area))
+            chunk.append((region, pixels, area, pair))
             if len(chunk) >= _CHUNK:
                 flush()
         flush(final=True)

@@ -69,7 +69,9 @@ def scd(tmp_path_factory):
 def tiled(scd):
     tmp, model, _, _ = scd
     return infer_change_scene(model, tmp / 'a.tif', tmp / 'b.tif',
-                              tmp / 'tiled' / 'change.tif', **TILING)
+                              tmp / 'tiled' / 'change.tif',
+                              polygons=tmp / 'tiled' / 'changes.gpkg',
+                              **TILING)
 
 
 def read(path):
@@ -127,6 +129,31 @@ def test_area_table_counts_the_written_pairs(tiled):
     # Each row rounded to mm^2.
     assert area == pytest.approx(tiled.changed_area_m2, abs=1e-3 * len(rows))
     assert area == pytest.approx(tiled.changed_pixels * 0.25, rel=2e-3)
+
+
+def test_polygons_are_the_from_to_regions_with_their_classes(tiled):
+    import pyogrio.raw
+    import shapely
+    from rasterio.features import rasterize
+    frm, to = read(tiled.from_map), read(tiled.to_map)
+    meta, _, geoms, (pixels, area, frm_names, to_names) = pyogrio.raw.read(
+        tiled.polygons)
+    assert list(meta['fields']) == ['pixels', 'area_m2', 'from', 'to']
+    assert len(geoms) == tiled.regions > 1
+    with rasterio.open(tiled.change) as src:
+        transform = src.transform
+    names = list(SECOND_CLASSES)
+    covered = np.zeros(frm.shape, int)
+    for geom, n, f, t in zip(shapely.from_wkb(geoms), pixels, frm_names,
+                             to_names):
+        inside = rasterize([geom], frm.shape, transform=transform) > 0
+        assert inside.sum() == n
+        assert (frm[inside] == names.index(f)).all()
+        assert (to[inside] == names.index(t)).all()
+        covered += inside
+    # Every changed pixel in one region, no other pixel in any.
+    np.testing.assert_array_equal(covered, (frm > 0) & (frm < 255))
+    assert area.sum() == pytest.approx(tiled.changed_area_m2, rel=1e-3)
 
 
 def test_stopped_run_resumes_to_the_same_files(scd, tiled):
