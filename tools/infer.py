@@ -8,6 +8,12 @@ by tile into Cloud-Optimised GeoTIFFs on A's grid:
         --min-area 50] [--quicklook quicklook.png] [--label label.tif] \
         [--bands 1,2,3] [--align] [--overwrite | --resume]
 
+With a semantic change config (configs/scd_*.py) a scene also gets its
+from-class and to-class COGs (OUT's stem + _from / _to, coloured by class)
+and the from-to area table (stem + _areas.csv); its polygons carry from
+and to classes and its quicklook shows the to-class colours. A PNG pair
+gets the change map only.
+
 PNG pairs (no georeferencing), held in memory, when --out is a PNG:
 
     python tools/infer.py A.png B.png --config CONFIG --checkpoint CKPT \

@@ -260,7 +260,7 @@ class SceneBatch:
         bar.close()
         print(describe_scene(summary))
         quicklook_and_scores(outputs.change, outputs.quicklook, img_b,
-                             s.label)
+                             s.label, summary.to_map)
         return summary
 
     def finish(self, outputs: OutputPaths, img_b, where: str) -> dict:
@@ -275,16 +275,17 @@ class SceneBatch:
                    if p and not osp.exists(p)]
         print(f'[finish] {where}: {outputs.change} done before; making '
               f'{", ".join(missing)} from it')
+        classes = polygon_classes(self.model, outputs.change)
         if outputs.polygons in missing:
             from ..geo.polygons import write_polygons
-            regions = write_polygons(
-                outputs.change, outputs.polygons, self.settings.min_area,
-                classes=polygon_classes(self.model, outputs.change))
+            regions = write_polygons(outputs.change, outputs.polygons,
+                                     self.settings.min_area, classes=classes)
             print(f'  {outputs.polygons}: {regions} regions')
         quicklook = outputs.quicklook
         quicklook_and_scores(outputs.change,
                              quicklook if quicklook in missing else None,
-                             img_b, self.settings.label)
+                             img_b, self.settings.label,
+                             classes and classes[1])
         return {}
 
     def run_list(self, pairs: str, suffixes: Sequence[Optional[str]],

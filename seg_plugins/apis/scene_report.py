@@ -42,8 +42,8 @@ def describe_scene(summary: Mapping) -> str:
 
 
 def quicklook_and_scores(change: str, quicklook: Optional[str],
-                         image: Optional[str],
-                         label: Optional[str]) -> None:
+                         image: Optional[str], label: Optional[str],
+                         classes: Optional[str] = None) -> None:
     """Write the quicklook of a change map and print its scores against a
     reference, each when asked for.
 
@@ -54,11 +54,14 @@ def quicklook_and_scores(change: str, quicklook: Optional[str],
         image (str, optional): The quicklook's background (date B).
         label (str, optional): Reference change raster on the change
             map's grid (:func:`~seg_plugins.geo.compare.score_change`).
+        classes (str, optional): A semantic change run's to-class map:
+            the quicklook's changes in its class colours.
     """
     from ..geo.compare import score_change
     from ..geo.quicklook import write_quicklook
     if quicklook:
-        write_quicklook(change, quicklook, image_path=image)
+        write_quicklook(change, quicklook, image_path=image,
+                        classes_path=classes)
         print(f'  quicklook: {quicklook}')
     if label:
         s = score_change(change, label)

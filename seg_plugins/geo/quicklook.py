@@ -86,9 +86,12 @@ def _averaged(src, bands, shape, strip_rows: int = STRIP_ROWS
 
 def write_quicklook(change_path: str, out_png: str,
                     image_path: Optional[str] = None, max_side: int = 1024,
-                    alpha: float = 0.8) -> str:
+                    alpha: float = 0.8,
+                    classes_path: Optional[str] = None) -> str:
     """Changed pixels in red over the scene in grey, at most ``max_side``
-    pixels a side; nodata dark grey.
+    pixels a side; nodata dark grey. With ``classes_path`` (a class raster
+    on the change map's grid with a colour table, e.g. a semantic change
+    run's to-class map) changed pixels take its class's colour instead.
 
     The change map is read decimated, which GDAL serves from the COG's
     overviews. ``image_path`` (usually date B) is the background, averaged
@@ -127,7 +130,15 @@ def write_quicklook(change_path: str, out_png: str,
             img = _muted(_stretch(data, valid))
     img[~valid] = NODATA_GREY
     hit = cmap == 1
-    img[hit] = (1 - alpha) * img[hit] + alpha * RED
+    colour = RED
+    if classes_path:
+        with open_raster(classes_path) as src:
+            table = np.zeros((256, 3), np.float32)
+            for value, rgba in src.colormap(1).items():
+                table[value] = rgba[:3]
+            colour = table[src.read(1, out_shape=shape,
+                                    resampling=Resampling.nearest)[hit]]
+    img[hit] = (1 - alpha) * img[hit] + alpha * colour
     # Saved beside it and renamed: a killed run leaves no half-written
     # picture under the final name (``tools/infer.py --resume``
     # takes an output that exists for a finished one).

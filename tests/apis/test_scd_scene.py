@@ -4,6 +4,7 @@ the model run in memory; the from-to area table counted while writing;
 nodata; resume; the ONNX Runtime backend."""
 import csv
 import filecmp
+import os.path as osp
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from seg_plugins.apis import infer_change_scene, init_change_model
 from seg_plugins.apis.change_inference import predict_tiles
 from seg_plugins.apis.scene_pipeline import SceneStopped
 from seg_plugins.datasets.second_scd import SECOND_CLASSES, SECOND_PALETTE
-from tests.conftest import REPO
+from tests.conftest import REPO, run_tool_in_process
 from tests.geo.scene_fixture import scene_bands, write_tif
 
 TINY_SCD = f"""_base_ = ['{REPO}/configs/scd_second_unet.py']
@@ -185,3 +186,27 @@ def test_onnxruntime_gives_the_same_maps(scd, tiled):
         assert (read(result[key]) == read(tiled[key])).mean() >= 0.999, key
     with rasterio.open(result.to_map) as src:
         assert src.tags()['CLASS_NAMES'].split(',') == list(SECOND_CLASSES)
+
+
+def test_infer_tool_writes_the_scd_outputs(scd, tiled):
+    from PIL import Image
+    tmp, _, config, ckpt = scd
+    out = tmp / 'tool' / 'change.tif'
+    log = run_tool_in_process(
+        'tools/infer.py', tmp / 'a.tif', tmp / 'b.tif', '--config', config,
+        '--checkpoint', ckpt, '--out', out, '--polygons',
+        tmp / 'tool' / 'changes.gpkg', '--quicklook', tmp / 'tool' / 'q.png',
+        '--tile', TILING['tile'], '--overlap', TILING['overlap'],
+        '--batch-size', TILING['batch_size'])
+    assert f'areas: {tmp / "tool" / "change_areas.csv"}' in log
+    for key in ('from_map', 'to_map', 'area_table'):
+        assert filecmp.cmp(tmp / 'tool' / osp.basename(tiled[key]),
+                           tiled[key], shallow=False), key
+    # Changed pixels: 0.8 of their to-class colour over a grey background
+    # (equal channels once the colour is taken off).
+    pixels = np.asarray(Image.open(tmp / 'tool' / 'q.png')).astype(float)
+    to = read(tiled.to_map)
+    assert pixels.shape[:2] == to.shape
+    changed = (to > 0) & (to < 255)
+    grey = pixels[changed] - 0.8 * np.array(SECOND_PALETTE)[to[changed]]
+    assert np.abs(grey - grey.mean(1, keepdims=True)).max() <= 1
