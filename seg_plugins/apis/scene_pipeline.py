@@ -131,14 +131,15 @@ class ScenePipeline:
         record describes, or (0, None), warned when it left something."""
         done, counts, why = self.record.load()
         if counts is not None:
-            classes = (class_paths(self.out)[:2] if self.classes else ())
-            why = not_resumable(self.out, self.pair.grid) or (
-                self.prob_out
-                and not_resumable(self.prob_out, self.pair.grid, masked=True)
-            ) or next(filter(None, (not_resumable(p, self.pair.grid)
-                                    for p in classes)), None) or (
-                classes and 'from_to_pixels' not in counts
-                and 'the record has no from-to counts')
+            # (output, masked) of every output the run writes.
+            outputs = [(self.out, False), (self.prob_out, True)] + [
+                (p, False)
+                for p in (class_paths(self.out)[:2] if self.classes else ())]
+            why = next(filter(None, (
+                not_resumable(p, self.pair.grid, masked=m)
+                for p, m in outputs if p)), None)
+            if self.classes and 'from_to_pixels' not in counts:
+                why = why or 'the record has no from-to counts'
             if why:
                 done, counts = 0, None
         if counts is None and osp.exists(self.record.path):
