@@ -22,12 +22,8 @@ from ..utils.atomic_io import atomic_write
 
 
 class ClassTable(NamedTuple):
-    """The classes of a semantic change model's maps.
-
-    Attributes:
-        names (tuple[str]): K names, index 0 no change.
-        palette (tuple[tuple[int]]): K (r, g, b) colours.
-    """
+    """The classes of a semantic change model's maps: ``names``, K names
+    with index 0 no change, and ``palette``, their K (r, g, b) colours."""
     names: Tuple[str, ...]
     palette: Tuple[Tuple[int, int, int], ...]
 
