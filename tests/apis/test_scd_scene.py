@@ -16,7 +16,7 @@ from seg_plugins.apis.change_inference import predict_tiles
 from seg_plugins.apis.scene_pipeline import SceneStopped
 from seg_plugins.datasets.second_scd import SECOND_CLASSES, SECOND_PALETTE
 from tests.conftest import REPO, run_tool_in_process
-from tests.geo.scene_fixture import scene_bands, write_tif
+from tests.geo.scene_fixture import scene_bands, transform, write_tif
 
 TINY_SCD = f"""_base_ = ['{REPO}/configs/scd_second_unet.py']
 model = dict(backbone=dict(base_channels=4, num_stages=3),
@@ -167,6 +167,22 @@ def test_stopped_run_resumes_to_the_same_files(scd, tiled):
     result = infer_change_scene(model, tmp / 'a.tif', tmp / 'b.tif', out,
                                 resume=True, **TILING)
     assert result.tiles_resumed > 0
+    for key in ('change', 'from_map', 'to_map', 'area_table'):
+        assert filecmp.cmp(result[key], tiled[key], shallow=False), key
+
+
+def test_align_resamples_b_onto_a_grid(scd, tiled):
+    tmp, model, _, _ = scd
+    # B three pixels east of A's grid: A's column c is its column c - 3
+    # (A's first 20 columns are nodata anyway).
+    with rasterio.open(tmp / 'b.tif') as src:
+        b = src.read()
+    shifted = np.zeros_like(b)
+    shifted[:, :, :-3] = b[:, :, 3:]
+    write_tif(tmp / 'b_east.tif', shifted, geotransform=transform(3))
+    result = infer_change_scene(model, tmp / 'a.tif', tmp / 'b_east.tif',
+                                tmp / 'aligned' / 'change.tif', align=True,
+                                **TILING)
     for key in ('change', 'from_map', 'to_map', 'area_table'):
         assert filecmp.cmp(result[key], tiled[key], shallow=False), key
 
