@@ -16,6 +16,14 @@ from seg_plugins.utils.synthetic import make_shapes_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Under pytest-xdist (the README's command runs two workers, one per core
+# of CI's machine) each worker and every tool it starts keep to one
+# thread: two workers of two threads each would fight over the cores.
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    import torch
+    os.environ['OMP_NUM_THREADS'] = '1'
+    torch.set_num_threads(1)
+
 
 def run_cmd(cmd, cwd=None, env=None, timeout=900, expect_fail=False):
     """Run ``cmd`` from the repository root; fail the test with its output
