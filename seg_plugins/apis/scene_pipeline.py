@@ -368,4 +368,3 @@ class ScenePipeline:
             commit_seconds=commit_seconds, took_turns=self.turns.enabled,
             radiometric=self.norm.method,
             precision=self.precision)
-
