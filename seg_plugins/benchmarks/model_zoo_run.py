@@ -86,6 +86,8 @@ def in_child(fn, *args):
     try:
         result = recv.recv()
     except EOFError:
+        # The exit code is known only once the child is joined.
+        proc.join()
         result = dict(error=f'child exited {proc.exitcode}')
     proc.join()
     return result

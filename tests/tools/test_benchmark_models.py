@@ -1,11 +1,12 @@
 """tools/analysis/benchmark_models.py on tiny synthetic sets, and
 tools/test.py --protocol on the checkpoint it trained."""
-import importlib.util
 import json
 import re
 
 import pytest
 
+from seg_plugins.benchmarks.model_zoo import SCHEDULE
+from seg_plugins.benchmarks.model_zoo_training import plan_run
 from seg_plugins.utils.synthetic import make_change_dataset
 from tests.conftest import REPO, run_tool
 
@@ -23,15 +24,6 @@ def bench(tmp_path_factory):
             '--iters', '2', '--repeat', '1', '--memory-size', '128',
             '--data-dir', base / 'data', '--work-dir', base / 'work']
     return base, run_tool(*args)
-
-
-def load_tool(path):
-    """A tool's module, imported from its file (tools/ is no package)."""
-    spec = importlib.util.spec_from_file_location(
-        path.replace('/', '_')[:-3], REPO / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_table_and_json_hold_every_measure(bench):
@@ -56,16 +48,15 @@ def test_table_and_json_hold_every_measure(bench):
 def test_training_results_are_kept_until_the_model_changes(bench):
     base, out = bench
     assert 'FC-EF: train on hard' in out
-    tool = load_tool('tools/analysis/benchmark_models.py')
-    tool.SCHEDULE.update(iters=2, warmup=1)
+    schedule = dict(SCHEDULE, iters=2, warmup=1)
     args = ('configs/changedet_unet.py', 'hard', str(base / 'data'),
             str(base / 'work'))
-    kept = tool.plan_run(*args, retrain=False)
+    kept = plan_run(*args, retrain=False, schedule=schedule)
     assert kept['result']['reused'] is True
-    assert 'result' not in tool.plan_run(*args, retrain=True)
+    assert 'result' not in plan_run(*args, retrain=True, schedule=schedule)
     # Another schedule is another derived config: trained again.
-    tool.SCHEDULE.update(iters=3)
-    assert 'result' not in tool.plan_run(*args, retrain=False)
+    schedule.update(iters=3)
+    assert 'result' not in plan_run(*args, retrain=False, schedule=schedule)
 
 
 def test_test_tool_protocols_on_the_benchmark_checkpoint(bench):
