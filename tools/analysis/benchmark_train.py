@@ -24,136 +24,16 @@ the config's own pipeline, on a synthetic LEVIR-layout change set of
 
 Targets (CPU with AMX): >= 1.3x per iteration at the demo's size, >= 1.8x
 at 256^2.
+
+The loops and the timing: ``seg_plugins.benchmarks.training_*``.
 """
 import argparse
-import copy
-import glob
-import os.path as osp
-import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-from mmengine.hooks import Hook
-from mmengine.runner import Runner
-from PIL import Image
-
-import seg_plugins  # noqa: F401
-from seg_plugins.utils.runner_setup import load_config
-
-
-class IterClock(Hook):
-    """Times iterations [warmup, warmup + iters) of the runner."""
-
-    def __init__(self, warmup):
-        self.warmup = warmup
-        self.start = self.end = None
-
-    def before_train_iter(self, runner, batch_idx, data_batch=None):
-        if runner.iter == self.warmup:
-            self.start = time.perf_counter()
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None):
-        self.end = time.perf_counter()
-
-
-class PngPairs(torch.utils.data.Dataset):
-    """The U-Net tutorial's loader: image and label PNGs -> tensors."""
-
-    def __init__(self, img_dir, ann_dir, mean, std):
-        self.imgs = sorted(glob.glob(osp.join(img_dir, '*.png')))
-        self.ann_dir = ann_dir
-        self.mean = torch.tensor(mean).view(3, 1, 1)
-        self.std = torch.tensor(std).view(3, 1, 1)
-
-    def __len__(self):
-        return len(self.imgs)
-
-    def __getitem__(self, i):
-        img = np.asarray(Image.open(self.imgs[i]).convert('RGB'), np.float32)
-        img = (torch.from_numpy(img).permute(2, 0, 1) - self.mean) / self.std
-        label = np.asarray(
-            Image.open(osp.join(self.ann_dir, osp.basename(self.imgs[i]))))
-        return img, torch.from_numpy(label.astype(np.int64))
-
-
-def runner_time(cfg, warmup, iters):
-    cfg = copy.deepcopy(cfg)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop',
-                         max_iters=warmup + iters, val_interval=10**9)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        interval=10**9, by_epoch=False)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=10)
-    clock = IterClock(warmup)
-    runner = Runner.from_cfg(cfg)
-    runner.register_hook(clock, priority='VERY_LOW')
-    runner.train()
-    return (clock.end - clock.start) / iters, runner.model
-
-
-def bare_time(cfg, model, warmup, iters):
-    ds_cfg = cfg.train_dataloader.dataset
-    root, prefix = ds_cfg.data_root, ds_cfg.data_prefix
-    pre = cfg.model.data_preprocessor
-    dataset = PngPairs(osp.join(root, prefix.img_path),
-                       osp.join(root, prefix.seg_map_path), pre.mean, pre.std)
-    loader = torch.utils.data.DataLoader(
-        dataset, batch_size=cfg.train_dataloader.batch_size, shuffle=True,
-        drop_last=True, num_workers=cfg.train_dataloader.num_workers)
-    backbone, head = model.backbone, model.decode_head
-    optimizer = torch.optim.Adam(model.parameters(),
-                                 lr=cfg.optim_wrapper.optimizer.lr)
-    model.train()
-    done, start = 0, None
-    while done < warmup + iters:
-        for img, label in loader:
-            if done == warmup:
-                start = time.perf_counter()
-            logits = head(backbone(img))
-            logits = F.interpolate(logits, label.shape[-2:], mode='bilinear')
-            loss = F.cross_entropy(logits, label, ignore_index=255)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            done += 1
-            if done == warmup + iters:
-                break
-    return (time.perf_counter() - start) / iters
-
-
-def amp_compare(args):
-    """Runner time per iteration, fp32 against ``--amp``."""
-    import tempfile
-
-    from seg_plugins.engine.amp import use_amp
-    from seg_plugins.utils.synthetic import make_change_dataset
-    with tempfile.TemporaryDirectory() as tmp:
-        root = args.data_root or make_change_dataset(
-            tmp, {'train': 2 * args.batch_size}, size=args.size, seed=0)
-        crop = (args.size, args.size)
-        cfg = load_config(args.config, work_dir=args.work_dir, cfg_options={
-            'train_dataloader.dataset.data_root': root,
-            'train_dataloader.batch_size': args.batch_size,
-            'train_dataloader.num_workers': 0,
-            'train_dataloader.persistent_workers': False,
-            'val_dataloader': None, 'val_cfg': None, 'val_evaluator': None,
-            'test_dataloader': None, 'test_cfg': None,
-            'test_evaluator': None})
-        for step in cfg.train_dataloader.dataset.pipeline:
-            if step.type == 'RandomCrop':
-                step.crop_size = crop
-        times = {}
-        for name in ('fp32', 'bf16'):
-            run = copy.deepcopy(cfg)
-            if name == 'bf16':
-                use_amp(run, 'bf16')
-            torch.manual_seed(0)
-            times[name] = runner_time(run, args.warmup, args.iters)[0]
-            print(f'{name}: {times[name] * 1e3:.1f} ms/iter', flush=True)
-    print(f'--amp speed-up per iteration at {args.batch_size}x{args.size}^2: '
-          f'{times["fp32"] / times["bf16"]:.2f}x (targets: >= 1.3x at the '
-          "demo's size, >= 1.8x at 256^2)")
+from seg_plugins.benchmarks.training_amp import amp_line, compare_amp
+from seg_plugins.benchmarks.training_overhead import (
+    compare_overhead,
+    overhead_lines,
+)
 
 
 def main():
@@ -172,28 +52,16 @@ def main():
     parser.add_argument('--work-dir', default='work_dirs/benchmark_train')
     args = parser.parse_args()
     if args.amp:
-        return amp_compare(args)
+        times = compare_amp(args.config, args.size, args.batch_size,
+                            args.iters, args.warmup, args.work_dir,
+                            args.data_root)
+        print(amp_line(times, args.batch_size, args.size))
+        return
     if not args.data_root:
         parser.error('--data-root is needed (without --amp)')
-    cfg = load_config(args.config, work_dir=args.work_dir, cfg_options={
-        'train_dataloader.dataset.data_root': args.data_root,
-        'train_dataloader.batch_size': args.batch_size,
-        'train_dataloader.num_workers': 0,
-        # The bare loop has no augmentation; keep the runner's equal.
-        'train_dataloader.dataset.pipeline': [
-            dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
-            dict(type='PackSegInputs')],
-        'train_dataloader.persistent_workers': False,
-        'val_dataloader': None, 'val_cfg': None, 'val_evaluator': None,
-        'test_dataloader': None, 'test_cfg': None, 'test_evaluator': None,
-    })
-    torch.manual_seed(0)
-    t_runner, model = runner_time(cfg, args.warmup, args.iters)
-    t_bare = bare_time(cfg, model, args.warmup, args.iters)
-    print(f'runner: {1 / t_runner:.2f} it/s  ({t_runner * 1e3:.1f} ms/iter)')
-    print(f'bare:   {1 / t_bare:.2f} it/s  ({t_bare * 1e3:.1f} ms/iter)')
-    print(f'ratio runner/bare time per iteration: {t_runner / t_bare:.3f} '
-          '(target <= 1.10)')
+    times = compare_overhead(args.config, args.data_root, args.batch_size,
+                             args.iters, args.warmup, args.work_dir)
+    print('\n'.join(overhead_lines(*times)))
 
 
 if __name__ == '__main__':
