@@ -21,72 +21,10 @@ largest.
 """
 import argparse
 import json
-import os
-import os.path as osp
-import subprocess
-import sys
 import tempfile
-import time
 
-CONFIGS = dict(scd='configs/scd_second_unet.py',
-               binary='configs/changedet_unet.py')
-
-
-def child(args) -> dict:
-    """The scene of ``args.pair`` in this process: seconds and peak MB."""
-    import numpy as np
-    import torch
-
-    from seg_plugins.apis import infer_change_scene, init_change_model
-    from seg_plugins.apis.change_inference import predict_tiles
-    from seg_plugins.utils.rss import peak_rss_mb, rss_mb
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    c, scd = args.base_channels, args.model == 'scd'
-    model = init_change_model(CONFIGS[args.model], None, 'cpu', dict(
-        {'model.backbone.base_channels': c,
-         'model.decode_head.in_channels': [c] if scd else c},
-        **({'model.decode_head.channels': 2 * c} if scd else {})))
-    warm = np.random.default_rng(0).integers(
-        1, 200, (args.tile, args.tile, 6), dtype=np.uint8)
-    predict_tiles(model, [warm] * args.batch_size)
-    if scd:
-        # The random change logit centred on a tile's median: about half
-        # the pixels change, so the class maps and the table have work.
-        head, logits = model.decode_head, []
-        hook = head.conv_change.register_forward_hook(
-            lambda m, i, o: logits.append(o))
-        predict_tiles(model, [warm])
-        hook.remove()
-        with torch.no_grad():
-            head.conv_change.bias -= logits[0].median()
-    out = tempfile.mkdtemp(dir=args.work_dir)
-    run = dict(tile=args.tile, overlap=args.overlap,
-               batch_size=args.batch_size)
-    pairs = json.loads(args.pair)
-    infer_change_scene(model, pairs['warm']['a'], pairs['warm']['b'],
-                       osp.join(out, 'warm.tif'), **run)
-    base = rss_mb()
-    start = time.perf_counter()
-    s = infer_change_scene(model, pairs['scene']['a'], pairs['scene']['b'],
-                           osp.join(out, 'change.tif'), **run)
-    pairs = 0
-    if s.area_table:
-        with open(s.area_table) as f:
-            pairs = sum(1 for _ in f) - 1
-    return dict(seconds=time.perf_counter() - start,
-                peak_mb=peak_rss_mb() - base, pairs=pairs)
-
-
-def scene_pair(work_dir: str, size: int) -> dict:
-    """The synthetic 3-band pair of ``size`` in ``work_dir``, written
-    unless an earlier run left it there."""
-    from seg_plugins.utils.synthetic_scene import scene_paths, write_scene_pair
-    out = osp.join(work_dir, f'rgb8_{size}')
-    paths = scene_paths(out)
-    if all(osp.exists(p) for p in paths.values()):
-        return paths
-    return write_scene_pair(out, size, seed=size)
+from seg_plugins.benchmarks.scene_scd import measure_scd_scene
+from seg_plugins.benchmarks.scene_scd_benchmark import run_scd_benchmark
 
 
 def main():
@@ -108,37 +46,10 @@ def main():
     args = parser.parse_args()
     args.work_dir = args.work_dir or tempfile.mkdtemp(prefix='scd_bench_')
     if args.pair:
-        print(json.dumps(child(args)))
+        print(json.dumps(measure_scd_scene(args)))
         return
-    warm = scene_pair(args.work_dir, 512)
-    models = ['scd', 'binary'] if args.baseline else ['scd']
-    print(f'{"size":>6} {"model":>7} {"seconds":>8} {"peak MB":>8} '
-          f'{"x first":>8} {"x binary":>9} {"pairs":>6}')
-    first = None
-    for size in args.sizes:
-        pair = json.dumps(dict(warm=warm,
-                               scene=scene_pair(args.work_dir, size)))
-        rows = {m: run_child(args, pair, m) for m in models}
-        first = first or rows['scd']['peak_mb']
-        for m, row in rows.items():
-            vs = (f'{rows["scd"]["peak_mb"] / row["peak_mb"]:>9.2f}'
-                  if m == 'binary' else ' ' * 9)
-            print(f'{size:>6} {m:>7} {row["seconds"]:>8.1f} '
-                  f'{row["peak_mb"]:>8.1f} {row["peak_mb"] / first:>8.2f} '
-                  f'{vs} {row["pairs"]:>6}', flush=True)
+    run_scd_benchmark(__file__, args)
 
-
-def run_child(args, pair: str, model: str) -> dict:
-    """:func:`child` in a new process, glibc's mmap threshold fixed."""
-    cmd = [sys.executable, __file__, '--pair', pair, '--model', model]
-    for key in ('work_dir', 'tile', 'overlap', 'batch_size', 'threads',
-                'base_channels'):
-        cmd += [f'--{key.replace("_", "-")}', str(getattr(args, key))]
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(128 * 1024))
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if done.returncode:
-        sys.exit(f'{model} failed:\n{done.stderr[-3000:]}')
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 if __name__ == '__main__':
     main()
