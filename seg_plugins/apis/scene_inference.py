@@ -20,6 +20,7 @@ import numpy as np
 import rasterio
 from torch import nn
 
+from ..geo.band_stack import date_files
 from ..geo.cog import check_outputs
 from ..geo.radiometry import RadiometricNormalizer, check_method, scene_stats
 from ..geo.raster_pair import RasterPair
@@ -210,7 +211,9 @@ def infer_change_scene(model: nn.Module,
                else ())
     check_outputs((out, prob_out, polygons) + classes, overwrite,
                   (path_a, path_b))
-    env = dict(remote_config(), GDAL_CACHEMAX=gdal_cache_mb)
+    files = date_files(path_a) + date_files(path_b)
+    # rasterio hands an int GDAL_CACHEMAX to GDAL as bytes.
+    env = dict(remote_config(*files), GDAL_CACHEMAX=gdal_cache_mb << 20)
     with rasterio.Env(**env), RasterPair(path_a, path_b, bands,
                                          align) as pair:
         pair.check_channels(model_in_channels(model),

@@ -78,10 +78,23 @@ def exists(path: str) -> bool:
     return is_remote(path) or osp.exists(path)
 
 
-def remote_config() -> Dict[str, str]:
+# GDAL's per-file read cache: for remote files only. A local file has the
+# OS's page cache; VSI's would hold up to its size per file, and a scene's
+# memory would grow with the bytes read.
+VSI_CACHING = ('VSI_CACHE', 'VSI_CACHE_SIZE')
+
+
+def remote_config(*files: str) -> Dict[str, str]:
     """``REMOTE_CONFIG`` less what the environment sets (for
-    ``rasterio.Env``, whose options override the environment's)."""
-    return {k: v for k, v in REMOTE_CONFIG.items() if k not in os.environ}
+    ``rasterio.Env``, whose options override the environment's).
+
+    Args:
+        *files: The files to be read. If given and every one is local,
+            without ``VSI_CACHING``.
+    """
+    local = files and not any(is_remote(f) for f in files)
+    return {k: v for k, v in REMOTE_CONFIG.items()
+            if k not in os.environ and not (local and k in VSI_CACHING)}
 
 
 # Object stores' error texts (as GDAL reports them) and their status.

@@ -84,6 +84,18 @@ def test_location_names():
     assert date_files('B04.tif, B03.tif') == ['B04.tif', 'B03.tif']
 
 
+def test_vsi_cache_only_for_remote_files(monkeypatch):
+    # A local scene is read through the OS's page cache: GDAL's per-file
+    # cache would hold up to VSI_CACHE_SIZE of it per file.
+    for key in ('VSI_CACHE', 'VSI_CACHE_SIZE', 'GDAL_HTTP_TIMEOUT'):
+        monkeypatch.delenv(key, raising=False)
+    local = remote_config('a.tif', '/data/b.tif')
+    assert 'VSI_CACHE' not in local and 'VSI_CACHE_SIZE' not in local
+    assert local['GDAL_HTTP_TIMEOUT'] == '60'
+    for files in (('a.tif', 'https://h/b.tif'), ('/vsis3/b/x.tif', ), ()):
+        assert remote_config(*files)['VSI_CACHE'] == 'TRUE'
+
+
 def test_a_coarser_band_is_resampled_bilinear(tmp_path):
     fine = write_tif(tmp_path / 'fine.tif', scene_bands(64, 64, 3, 1,
                                                         np.uint16))
