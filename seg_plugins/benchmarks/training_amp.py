@@ -16,7 +16,8 @@ from .training_runner import runner_time, train_only_config
 def compare_amp(config: str, size: int, batch_size: int, iters: int,
                 warmup: int, work_dir: str,
                 data_root: Optional[str] = None) -> Dict[str, float]:
-    """Runner time per iteration, fp32 against ``--amp``, printing each.
+    """Runner time per iteration, fp32 against ``--amp``, printing each;
+    and fp32 in channels-last layout, to tell layout from precision.
 
     Both runs train the config's own pipeline with its ``RandomCrop`` set
     to ``size``.
@@ -32,7 +33,9 @@ def compare_amp(config: str, size: int, batch_size: int, iters: int,
             one of ``2 * batch_size`` pairs of ``size`` squared.
 
     Returns:
-        dict[str, float]: seconds per iteration, ``fp32`` and ``bf16``.
+        dict[str, float]: seconds per iteration: ``fp32``,
+        ``fp32_channels_last`` (fp32 in ``--amp``'s layout on the CPU,
+        ``ChannelsLastHook``) and ``bf16`` (``--amp``).
     """
     with tempfile.TemporaryDirectory() as tmp:
         root = data_root or make_change_dataset(
@@ -42,10 +45,13 @@ def compare_amp(config: str, size: int, batch_size: int, iters: int,
             if step.type == 'RandomCrop':
                 step.crop_size = (size, size)
         times = {}
-        for name in ('fp32', 'bf16'):
+        for name in ('fp32', 'fp32_channels_last', 'bf16'):
             run = copy.deepcopy(cfg)
             if name == 'bf16':
                 use_amp(run, 'bf16')
+            elif name == 'fp32_channels_last':  # --amp's layout, in fp32
+                run.custom_hooks = list(run.get('custom_hooks') or []) + [
+                    dict(type='ChannelsLastHook')]
             torch.manual_seed(0)
             times[name] = runner_time(run, warmup, iters)[0]
             print(f'{name}: {times[name] * 1e3:.1f} ms/iter', flush=True)
@@ -65,4 +71,6 @@ def amp_line(times: Dict[str, float], batch_size: int, size: int) -> str:
     """
     return (f'--amp speed-up per iteration at {batch_size}x{size}^2: '
             f'{times["fp32"] / times["bf16"]:.2f}x (targets: >= 1.3x at the '
-            "demo's size, >= 1.8x at 256^2)")
+            "demo's size, >= 1.8x at 256^2); "
+            f'{times["fp32_channels_last"] / times["bf16"]:.2f}x over fp32 '
+            'in channels-last layout')

@@ -13,7 +13,7 @@ def use_amp(cfg, dtype: str = 'auto') -> str:
     On a GPU, mmengine's ``AmpOptimWrapper`` (fp16 with a dynamic loss
     scaler, or bf16); on the CPU, :class:`BF16OptimWrapper` (bf16, no
     scaler: mmengine's wrapper refuses a CPU and autocast there has no
-    fp16).
+    fp16) with the model in channels-last layout (``ChannelsLastHook``).
 
     Args:
         cfg (Config): The training config, changed in place.
@@ -38,6 +38,11 @@ def use_amp(cfg, dtype: str = 'auto') -> str:
             raise ValueError('--amp-dtype fp16 needs a GPU; the CPU trains '
                              'mixed precision in bf16')
         wrapper.type = 'BF16OptimWrapper'
+        # oneDNN's bf16 convolutions compute in NHWC: without it each one
+        # reorders its tensors, forward and backward.
+        hooks = list(cfg.get('custom_hooks') or [])
+        if not any(h.get('type') == 'ChannelsLastHook' for h in hooks):
+            cfg.custom_hooks = hooks + [dict(type='ChannelsLastHook')]
         return 'bf16'
     if dtype == 'bf16':
         wrapper.type = 'BF16OptimWrapper'

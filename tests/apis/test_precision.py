@@ -163,6 +163,13 @@ def test_amp_training_is_bf16_and_resumes_exactly(tmp_path):
     assert floats and all(v.dtype == torch.float32 for v in floats)
     moments = [s['exp_avg'] for s in ckpt['optimizer']['state'].values()]
     assert moments and all(m.dtype == torch.float32 for m in moments)
+    # On the CPU the model trains in channels-last layout (ChannelsLastHook):
+    # the saved convolution weights keep its strides, not NCHW's.
+    convs = [v for v in floats if v.dim() == 4 and v.shape[1] > 1
+             and v.shape[2] * v.shape[3] > 1]
+    assert convs and all(
+        v.is_contiguous(memory_format=torch.channels_last) and
+        not v.is_contiguous() for v in convs)
 
 
 def test_scene_in_bf16(tmp_path):

@@ -41,12 +41,18 @@ def test_tool_amp_runs_fp32_then_bf16(tmp_path):
         'tools/analysis/benchmark_train.py', 'configs/changedet_demo.py',
         '--amp', '--size', 32, '--batch-size', 2, '--iters', 1, '--warmup', 1,
         '--work-dir', tmp_path)
-    # The runners' config dumps: the second trains with the bf16 wrapper.
+    # The runners' config dumps: fp32, fp32 channels-last, then the bf16
+    # wrapper, which on the CPU trains channels-last too.
     wrappers = re.findall(r"type='(\w*OptimWrapper)'", out)
-    assert wrappers == ['OptimWrapper', 'BF16OptimWrapper'], wrappers
-    ms = dict(re.findall(r'^(fp32|bf16): ([\d.]+) ms/iter$', out, re.M))
-    assert list(ms) == ['fp32', 'bf16'], out[-2000:]
+    assert wrappers == ['OptimWrapper', 'OptimWrapper', 'BF16OptimWrapper']
+    assert len(re.findall(r"type='ChannelsLastHook'", out)) == 2
+    ms = dict(re.findall(r'^(fp32|fp32_channels_last|bf16): ([\d.]+) '
+                         r'ms/iter$', out, re.M))
+    assert list(ms) == ['fp32', 'fp32_channels_last', 'bf16'], out[-2000:]
     speedup = re.search(r'^--amp speed-up per iteration at 2x32\^2: '
-                        r'([\d.]+)x \(targets', out, re.M)
-    want = float(ms['fp32']) / float(ms['bf16'])
-    assert abs(float(speedup.group(1)) - want) < 0.01
+                        r'([\d.]+)x \(targets.*\); ([\d.]+)x over fp32 in '
+                        r'channels-last layout$', out, re.M)
+    bf16 = float(ms['bf16'])
+    assert abs(float(speedup.group(1)) - float(ms['fp32']) / bf16) < 0.01
+    assert abs(float(speedup.group(2)) -
+               float(ms['fp32_channels_last']) / bf16) < 0.01

@@ -13,9 +13,10 @@ Prints iterations/s of both and the runner/bare time-per-iteration ratio
 (target <= 1.10 on CPU).
 
 ``--amp``: instead, the runner in fp32 against the runner with
-``tools/train.py --amp`` (bf16 autocast on the CPU, ``BF16OptimWrapper``),
-the config's own pipeline, on a synthetic LEVIR-layout change set of
-``--size`` pairs (no ``--data-root`` needed):
+``tools/train.py --amp`` (bf16 autocast on the CPU, ``BF16OptimWrapper``,
+channels-last layout), and fp32 in that layout, to tell layout from
+precision; the config's own pipeline, on a synthetic LEVIR-layout change
+set of ``--size`` pairs (no ``--data-root`` needed):
 
     python tools/analysis/benchmark_train.py configs/changedet_demo.py \
         --amp --size 64 --batch-size 8        # the demo's size
