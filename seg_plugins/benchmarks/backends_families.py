@@ -20,10 +20,10 @@ FAMILIES = {
     'fcn8s': ('configs/fcn8s_vgg16_voc12.py', 1, 256, 256, {}),
     'fcn8s_deconv_bn': ('configs/fcn8s_deconv_bn_vgg16_voc12.py', 1, 224,
                         224, {}),
-    # The change-model zoo, on the headline model's batch.
+    # The change-model zoo, on the headline model's batch. Not TinyCDv2:
+    # its depthwise strip convolutions stall eager bf16 in channels-last.
     'fc_siam_conc': ('configs/changedet_fc_siam_conc.py', 4, 256, 256, {}),
     'snunet_c16': ('configs/changedet_snunet_c16.py', 4, 256, 256, {}),
-    'tinycdv2_s': ('configs/changedet_tinycdv2_s.py', 4, 256, 256, {}),
     'lightcdnet_s': ('configs/changedet_lightcdnet_s.py', 4, 256, 256, {}),
     'hanet': ('configs/changedet_hanet.py', 4, 256, 256, {}),
     'changerex_r18': ('configs/changedet_changerex_r18.py', 4, 256, 256, {}),
