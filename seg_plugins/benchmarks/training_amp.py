@@ -7,7 +7,7 @@ from typing import Dict, Optional
 
 import torch
 
-from seg_plugins.engine.amp import use_amp
+from seg_plugins.engine.amp import train_channels_last, use_amp
 from seg_plugins.utils.synthetic import make_change_dataset
 
 from .training_runner import runner_time, train_only_config
@@ -50,8 +50,7 @@ def compare_amp(config: str, size: int, batch_size: int, iters: int,
             if name == 'bf16':
                 use_amp(run, 'bf16')
             elif name == 'fp32_channels_last':  # --amp's layout, in fp32
-                run.custom_hooks = list(run.get('custom_hooks') or []) + [
-                    dict(type='ChannelsLastHook')]
+                train_channels_last(run)
             torch.manual_seed(0)
             times[name] = runner_time(run, warmup, iters)[0]
             print(f'{name}: {times[name] * 1e3:.1f} ms/iter', flush=True)

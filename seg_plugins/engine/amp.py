@@ -40,9 +40,7 @@ def use_amp(cfg, dtype: str = 'auto') -> str:
         wrapper.type = 'BF16OptimWrapper'
         # oneDNN's bf16 convolutions compute in NHWC: without it each one
         # reorders its tensors, forward and backward.
-        hooks = list(cfg.get('custom_hooks') or [])
-        if not any(h.get('type') == 'ChannelsLastHook' for h in hooks):
-            cfg.custom_hooks = hooks + [dict(type='ChannelsLastHook')]
+        train_channels_last(cfg)
         return 'bf16'
     if dtype == 'bf16':
         wrapper.type = 'BF16OptimWrapper'
@@ -50,3 +48,14 @@ def use_amp(cfg, dtype: str = 'auto') -> str:
     wrapper.type = 'AmpOptimWrapper'
     wrapper.loss_scale = 'dynamic'
     return 'fp16'
+
+
+def train_channels_last(cfg) -> None:
+    """Add ``ChannelsLastHook`` to a config's ``custom_hooks`` (once).
+
+    Args:
+        cfg (Config): The training config, changed in place.
+    """
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') == 'ChannelsLastHook' for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type='ChannelsLastHook')]
