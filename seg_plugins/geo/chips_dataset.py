@@ -22,6 +22,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import rasterio
 
+from .band_stack import date_files
 from .chips import (
     FOLDERS,
     ChipOptions,
@@ -184,7 +185,9 @@ def write_chip_dataset(scenes: Sequence[Sequence[str]], out: str,
     tally, fixed, shuffled = ChipTally(), {}, []
     try:
         for scene in scenes:
-            with rasterio.Env(**remote_config()):  # remote scenes
+            files = date_files(scene[0]) + date_files(scene[1]) + [
+                scene[2]]
+            with rasterio.Env(**remote_config(*files)):  # remote scenes
                 names = chip_scene(options, scene, writer, tally)
             if len(scene) == 4:
                 fixed.update({n: scene[3] for n in names})
