@@ -37,9 +37,11 @@ import torch
 from seg_plugins.benchmarks.backends_benchmark import run_backends
 from seg_plugins.benchmarks.backends_families import FAMILIES
 from seg_plugins.benchmarks.backends_peak import cpu_ghz
+from seg_plugins.utils.quiet_upstream import quiet_upstream
 
 
 def main():
+    quiet_upstream()
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -46,9 +46,11 @@ from seg_plugins.benchmarks.model_zoo import (
 )
 from seg_plugins.benchmarks.model_zoo_run import run_zoo
 from seg_plugins.benchmarks.model_zoo_table import write_table
+from seg_plugins.utils.quiet_upstream import quiet_upstream
 
 
 def main():
+    quiet_upstream()
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)

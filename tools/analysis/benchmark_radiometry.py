@@ -37,9 +37,11 @@ from seg_plugins.benchmarks.radiometry_data import write_data
 from seg_plugins.benchmarks.radiometry_eval import run_recipes
 from seg_plugins.benchmarks.radiometry_recipes import RECIPES
 from seg_plugins.benchmarks.radiometry_table import draw_lines, table_lines
+from seg_plugins.utils.quiet_upstream import quiet_upstream
 
 
 def main(argv: Optional[Sequence[str]] = None):
+    quiet_upstream()
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)

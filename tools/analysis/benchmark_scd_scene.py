@@ -25,9 +25,11 @@ import tempfile
 
 from seg_plugins.benchmarks.scene_scd import measure_scd_scene
 from seg_plugins.benchmarks.scene_scd_benchmark import run_scd_benchmark
+from seg_plugins.utils.quiet_upstream import quiet_upstream
 
 
 def main():
+    quiet_upstream()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('--sizes', type=int, nargs='+',

@@ -58,9 +58,11 @@ from seg_plugins.benchmarks.scene_benchmark import run_benchmark
 from seg_plugins.benchmarks.scene_measure import measure
 from seg_plugins.benchmarks.scene_pairs import KINDS
 from seg_plugins.benchmarks.scene_plot import plot_rows
+from seg_plugins.utils.quiet_upstream import quiet_upstream
 
 
 def main():
+    quiet_upstream()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('--sizes', type=int, nargs='+',

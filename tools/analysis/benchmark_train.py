@@ -35,9 +35,11 @@ from seg_plugins.benchmarks.training_overhead import (
     compare_overhead,
     overhead_lines,
 )
+from seg_plugins.utils.quiet_upstream import quiet_upstream
 
 
 def main():
+    quiet_upstream()
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
